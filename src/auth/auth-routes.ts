@@ -1,0 +1,27 @@
+import { problems } from '../http/problem.ts';
+import type { OperationHandlers } from '../http/http-types.ts';
+import type { DepartmentTokenService, TokenRequest } from './department-tokens.ts';
+import type { DevIdentityProvider } from './holder-tokens.ts';
+import type { SigningKey } from './key-files.ts';
+
+export function authRoutes(tokens: DepartmentTokenService, serviceKey: SigningKey, devIdp: DevIdentityProvider | null): OperationHandlers {
+  const devIdpOff = () => problems.notFound('DEV_IDP_DISABLED', 'the development identity provider is disabled on this deployment');
+  return {
+    async issueAccessToken(ctx) {
+      const token = await tokens.exchange(ctx.body as TokenRequest);
+      return { status: 200, json: token, headers: { 'Cache-Control': 'no-store' } };
+    },
+    async getServiceJwks() {
+      return { status: 200, json: { keys: [serviceKey.publicJwk] } };
+    },
+    async devIdpLogin(ctx) {
+      if (!devIdp) throw devIdpOff();
+      const { subject, name } = ctx.body as { subject: string; name?: string };
+      return { status: 200, json: await devIdp.login(subject, name), headers: { 'Cache-Control': 'no-store' } };
+    },
+    async getDevIdpJwks() {
+      if (!devIdp) throw devIdpOff();
+      return { status: 200, json: devIdp.jwks() };
+    },
+  };
+}

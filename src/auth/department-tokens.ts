@@ -1,0 +1,162 @@
+/**
+ * Department authentication: a department proves itself with a client-assertion JWT signed by a key it
+ * registered (RFC 7523 `private_key_jwt`, RFC 7521 §4.2) and receives a short-lived access token in the
+ * RFC 9068 JWT profile, signed by the vault.
+ */
+import crypto from 'node:crypto';
+import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import type { Database } from '../db/database.ts';
+import type { DepartmentStore } from '../departments/department-types.ts';
+import { DEPARTMENT_ROLES } from '../departments/department-types.ts';
+import type { DepartmentRole } from '../departments/department-types.ts';
+import { ApiProblem } from '../http/problem.ts';
+import type { SigningKey } from './key-files.ts';
+import type { DepartmentPrincipal } from './principal.ts';
+
+export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** Asymmetric algorithms only: HS* would let anyone holding the public key forge assertions. */
+const ASSERTION_ALGORITHMS = ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'];
+const MAX_ASSERTION_LIFETIME_SECONDS = 300;
+const CLOCK_TOLERANCE_SECONDS = 30;
+
+export interface TokenRequest {
+  grant_type?: string;
+  client_assertion_type?: string;
+  client_assertion?: string;
+  client_id?: string;
+  scope?: string;
+}
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+}
+
+/** OAuth errors (RFC 6749 §5.2) carried inside problem+json so clients of either convention understand. */
+function oauthError(error: 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope', detail: string): ApiProblem {
+  const status = error === 'invalid_client' ? 401 : 400;
+  return new ApiProblem(status, error.toUpperCase(), detail, { error, error_description: detail });
+}
+
+export interface DepartmentTokenServiceDeps {
+  db: Database;
+  departments: DepartmentStore;
+  signingKey: SigningKey;
+  /** `iss` of access tokens and `aud` the assertion must name: the token endpoint's URL. */
+  issuer: string;
+  tokenEndpointUrl: string;
+  ttlSeconds: number;
+}
+
+export class DepartmentTokenService {
+  constructor(private readonly deps: DepartmentTokenServiceDeps) {}
+
+  async exchange(request: TokenRequest): Promise<TokenResponse> {
+    if (request.grant_type !== 'client_credentials') throw oauthError('unsupported_grant_type', 'grant_type must be client_credentials');
+    if (request.client_assertion_type !== CLIENT_ASSERTION_TYPE) throw oauthError('invalid_request', `client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`);
+    if (!request.client_assertion) throw oauthError('invalid_request', 'client_assertion is required');
+
+    let claimedClient: string | undefined;
+    try {
+      claimedClient = decodeJwt(request.client_assertion).iss;
+    } catch {
+      throw oauthError('invalid_client', 'client_assertion is not a JWT');
+    }
+    if (!claimedClient) throw oauthError('invalid_client', 'client_assertion has no iss');
+    if (request.client_id && request.client_id !== claimedClient) throw oauthError('invalid_client', 'client_id does not match the assertion issuer');
+    const department = await this.deps.departments.get(claimedClient);
+    if (!department) throw oauthError('invalid_client', 'unknown client');
+
+    const payload = await this.verifyAssertion(request.client_assertion, claimedClient, department.jwks);
+    await this.consumeJti(claimedClient, payload.jti, payload.exp);
+
+    const roles = this.grantedRoles(department.roles, request.scope);
+    const now = Math.floor(Date.now() / 1000);
+    const accessToken = await new SignJWT({ client_id: department.code, scope: roles.join(' ') })
+      .setProtectedHeader({ alg: this.deps.signingKey.alg, kid: this.deps.signingKey.kid, typ: 'at+jwt' })
+      .setIssuer(this.deps.issuer)
+      .setSubject(department.code)
+      .setAudience(this.deps.issuer)
+      .setIssuedAt(now)
+      .setExpirationTime(now + this.deps.ttlSeconds)
+      .setJti(crypto.randomUUID())
+      .sign(this.deps.signingKey.privateKey);
+    return { access_token: accessToken, token_type: 'Bearer', expires_in: this.deps.ttlSeconds, scope: roles.join(' ') };
+  }
+
+  /** Verifies an access token this service issued (RFC 9068 §4). */
+  async verifyAccessToken(token: string): Promise<DepartmentPrincipal> {
+    try {
+      const jwks = createLocalJWKSet({ keys: [this.deps.signingKey.publicJwk] });
+      const { payload } = await jwtVerify(token, jwks, {
+        issuer: this.deps.issuer,
+        audience: this.deps.issuer,
+        typ: 'at+jwt',
+        algorithms: [this.deps.signingKey.alg],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      });
+      const scope = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
+      return {
+        kind: 'department',
+        code: String(payload.sub),
+        roles: scope.filter((s): s is DepartmentRole => (DEPARTMENT_ROLES as string[]).includes(s)),
+        tokenId: String(payload.jti),
+      };
+    } catch (error) {
+      throw new ApiProblem(401, 'TOKEN_INVALID', `access token rejected: ${describeJoseError(error)}`, {}, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+    }
+  }
+
+  private async verifyAssertion(assertion: string, clientId: string, jwks: Parameters<typeof createLocalJWKSet>[0]) {
+    try {
+      const { payload } = await jwtVerify(assertion, createLocalJWKSet(jwks), {
+        issuer: clientId,
+        subject: clientId,
+        audience: this.deps.tokenEndpointUrl,
+        algorithms: ASSERTION_ALGORITHMS,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        requiredClaims: ['exp', 'jti'],
+      });
+      const now = Math.floor(Date.now() / 1000);
+      if ((payload.exp ?? 0) - now > MAX_ASSERTION_LIFETIME_SECONDS + CLOCK_TOLERANCE_SECONDS) {
+        throw oauthError('invalid_client', `client_assertion must expire within ${MAX_ASSERTION_LIFETIME_SECONDS} s`);
+      }
+      return payload as typeof payload & { jti: string; exp: number };
+    } catch (error) {
+      if (error instanceof ApiProblem) throw error;
+      throw oauthError('invalid_client', `client_assertion rejected: ${describeJoseError(error)}`);
+    }
+  }
+
+  /** A jti may be used once (RFC 7523 §3 item 7): a replayed assertion is refused. */
+  private async consumeJti(clientId: string, jti: string, exp: number): Promise<void> {
+    const inserted = await this.deps.db('client_assertion_jtis')
+      .insert({ client_id: clientId, jti, expires_at: new Date((exp + CLOCK_TOLERANCE_SECONDS) * 1000) })
+      .onConflict(['client_id', 'jti'])
+      .ignore()
+      .returning('jti');
+    if (inserted.length === 0) throw oauthError('invalid_client', 'client_assertion jti was already used (replay)');
+    // Opportunistic clean-up keeps the table small without a separate job.
+    if (Math.random() < 0.01) await this.deps.db('client_assertion_jtis').where('expires_at', '<', new Date()).delete();
+  }
+
+  private grantedRoles(registered: DepartmentRole[], scope: string | undefined): DepartmentRole[] {
+    if (!scope) return registered;
+    const asked = scope.split(' ').filter(Boolean);
+    const unknown = asked.filter((s) => !registered.includes(s as DepartmentRole));
+    if (unknown.length > 0) throw oauthError('invalid_scope', `scope not granted to this department: ${unknown.join(' ')}`);
+    return asked as DepartmentRole[];
+  }
+}
+
+export function describeJoseError(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return 'expired';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) return `claim ${error.claim} ${error.reason}`;
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'algorithm not allowed';
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature verification failed';
+  if (error instanceof joseErrors.JWKSNoMatchingKey) return 'no registered key matches';
+  if (error instanceof joseErrors.JOSEError) return error.code;
+  return 'malformed token';
+}

@@ -1,0 +1,130 @@
+/**
+ * All configuration comes from the environment, read here and nowhere else. Every variable has an
+ * embedded default so `npm start` runs on a bare machine (PGlite, a local directory, generated dev keys);
+ * production sets DATABASE_URL, S3_* and the identity-provider variables. The README lists each one.
+ */
+import path from 'node:path';
+
+export interface S3Config {
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  bucket: string;
+  region: string;
+  objectLock: boolean;
+}
+
+export interface HolderIdpConfig {
+  /** Expected `iss` of holder tokens. */
+  issuer: string;
+  /** JWKS URL of the government identity provider; unset means the built-in development provider. */
+  jwksUrl: string | null;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Public base URL, used in QR codes, token audiences and the `iss` of access tokens. */
+  publicBaseUrl: string;
+  dataDir: string;
+  /** postgres://… for PostgreSQL; null means embedded PGlite in `${dataDir}/pglite`. */
+  databaseUrl: string | null;
+  /** null means the local-directory object store in `${dataDir}/objects`. */
+  s3: S3Config | null;
+  holderIdp: HolderIdpConfig;
+  /** The development identity provider (login by typing an ID) — never enable it in production. */
+  devIdpEnabled: boolean;
+  accessTokenTtlSeconds: number;
+  /** Largest accepted JSON body. */
+  maxBodyBytes: number;
+  fontPaths: string[] | null;
+  logLevel: string;
+  /** Seed one development department of each kind on start. */
+  seedDevData: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+}
+
+function intFrom(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function boolFrom(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+function s3From(env: Env): S3Config | null {
+  const endpoint = env.S3_ENDPOINT;
+  if (!endpoint) return null;
+  const accessKey = env.S3_ACCESS_KEY;
+  const secretKey = env.S3_SECRET_KEY;
+  if (!accessKey || !secretKey) throw new ConfigError('S3_ENDPOINT is set, so S3_ACCESS_KEY and S3_SECRET_KEY are required');
+  return {
+    endpoint,
+    accessKey,
+    secretKey,
+    bucket: env.S3_BUCKET || 'licence-vault',
+    region: env.S3_REGION || 'us-east-1',
+    objectLock: boolFrom(env, 'S3_OBJECT_LOCK', false),
+  };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = intFrom(env, 'PORT', 8080);
+  const host = env.HOST || '127.0.0.1';
+  const publicBaseUrl = (env.PUBLIC_BASE_URL || `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`).replace(/\/$/, '');
+  const dataDir = path.resolve(env.DATA_DIR || path.join(process.cwd(), 'data'));
+  const jwksUrl = env.HOLDER_IDP_JWKS_URL || null;
+  const devIdpEnabled = boolFrom(env, 'DEV_IDP_ENABLED', jwksUrl === null);
+  return {
+    port,
+    host,
+    publicBaseUrl,
+    dataDir,
+    databaseUrl: env.DATABASE_URL || null,
+    s3: s3From(env),
+    holderIdp: {
+      issuer: env.HOLDER_IDP_ISSUER || `${publicBaseUrl}/dev-idp`,
+      jwksUrl,
+    },
+    devIdpEnabled,
+    accessTokenTtlSeconds: intFrom(env, 'ACCESS_TOKEN_TTL_SECONDS', 300),
+    maxBodyBytes: intFrom(env, 'MAX_BODY_BYTES', 256 * 1024),
+    fontPaths: env.FONT_PATHS ? env.FONT_PATHS.split(':').filter(Boolean) : null,
+    logLevel: env.LOG_LEVEL || 'info',
+    seedDevData: boolFrom(env, 'SEED_DEV_DATA', env.DATABASE_URL === undefined),
+  };
+}
+
+/** What is safe to log about the configuration: never keys or passwords. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  return {
+    publicBaseUrl: config.publicBaseUrl,
+    dataDir: config.dataDir,
+    database: config.databaseUrl ? redactUrl(config.databaseUrl) : 'pglite (embedded)',
+    objectStore: config.s3 ? `s3 ${config.s3.endpoint} bucket=${config.s3.bucket}` : 'local directory (embedded)',
+    holderIdp: config.holderIdp.jwksUrl ? config.holderIdp.issuer : 'development identity provider (embedded)',
+  };
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<unparseable url>';
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * Numbered knex migrations, listed explicitly so the order never depends on file globbing.
+ * Never edit a migration that has landed: add a new one.
+ */
+import type { Knex } from 'knex';
+import * as m001 from './001_foundation.ts';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+const migrations: Array<[string, Migration]> = [['001_foundation', m001]];
+
+export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
+  getMigrations: async () => migrations,
+  getMigrationName: ([name]) => name,
+  getMigration: async ([, migration]) => migration,
+};

@@ -1,0 +1,334 @@
+/**
+ * Licence rules: who may issue what, what a valid licence is, and how its status may change.
+ * Depends only on ports (stores, object store, document factory); routes call it, it calls them.
+ */
+import crypto from 'node:crypto';
+import canonicalize from 'canonicalize';
+import type { Principal } from '../auth/principal.ts';
+import { hasRole } from '../auth/principal.ts';
+import type { DepartmentStore } from '../departments/department-types.ts';
+import { ApiProblem, problems } from '../http/problem.ts';
+import type { FieldProblem } from '../http/problem.ts';
+import { checkHolderId } from '../identity/holder-id.ts';
+import { formatLicenceId, nextVersionId, parseLicenceId } from '../identity/licence-id.ts';
+import type { LicenceType, LicenceTypeCatalogue } from '../licence-types/catalogue.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+import type { LicenceDocumentFactory, LicenceDocumentInput } from './licence-document.ts';
+import type { Licence, LicenceQuery, LicenceStatus, LicenceStore, NewLicenceRecord, StatusAction, StatusEvent } from './licence-types.ts';
+import { LicenceStoreConflict } from './licence-types.ts';
+
+export interface IssueLicenceRequest {
+  type: string;
+  holder: { id: string; name: string };
+  fields: Record<string, unknown>;
+  validFrom?: string;
+  validUntil?: string | null;
+}
+
+export interface RenewLicenceRequest {
+  reason: string;
+  validFrom?: string;
+  validUntil?: string | null;
+  fields?: Record<string, unknown>;
+}
+
+export type StatusChangeAction = Extract<StatusAction, 'suspend' | 'reinstate' | 'revoke'>;
+
+/** Which statuses each action may start from, and where it leads. */
+const TRANSITIONS: Record<StatusChangeAction, { from: LicenceStatus[]; to: LicenceStatus }> = {
+  suspend: { from: ['active'], to: 'suspended' },
+  reinstate: { from: ['suspended'], to: 'active' },
+  revoke: { from: ['active', 'suspended'], to: 'revoked' },
+};
+const RENEWABLE_FROM: LicenceStatus[] = ['active', 'suspended'];
+
+const MAX_NAME_LENGTH = 100;
+
+export interface LicenceServiceDeps {
+  licences: LicenceStore;
+  departments: DepartmentStore;
+  catalogue: LicenceTypeCatalogue;
+  objects: ObjectStore;
+  documents: LicenceDocumentFactory;
+  publicBaseUrl: string;
+  now?: () => Date;
+}
+
+export interface IssueOutcome {
+  licence: Licence;
+  /** True when an Idempotency-Key matched an earlier identical request: nothing new was written. */
+  replayed: boolean;
+}
+
+export class LicenceService {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: LicenceServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async issue(principal: Principal | null, request: IssueLicenceRequest, idempotencyKey: string | null): Promise<IssueOutcome> {
+    const issuer = requireIssuer(principal);
+    const type = this.deps.catalogue.get(request.type);
+    if (!type) throw problems.badRequest('LICENCE_TYPE_UNKNOWN', `unknown licence type ${JSON.stringify(request.type)}`, [{ field: 'type', message: 'is not a licence type in the catalogue' }]);
+    if (type.issuer !== issuer) throw problems.forbidden('LICENCE_TYPE_NOT_OWNED', `licence type ${type.key} is issued by department ${type.issuer}, not by ${issuer}`);
+
+    const requestSha256 = idempotencyKey ? sha256Hex(canonicalize(request) ?? '') : null;
+    if (idempotencyKey) {
+      const earlier = await this.replay(issuer, idempotencyKey, requestSha256);
+      if (earlier) return { licence: earlier, replayed: true };
+    }
+
+    const holder = this.validateHolder(type, request.holder);
+    const validity = this.validateValidity(type, request.validFrom, request.validUntil);
+    this.validateFields(type, request.fields);
+
+    const serial = await this.deps.licences.allocateSerial(type.code, issuer);
+    const id = formatLicenceId({ typeCode: type.code, issuerCode: issuer, serial, version: 1 });
+    const issuedAt = this.now();
+    const licence = await this.produceDocument({
+      id,
+      typeKey: type.key,
+      typeCode: type.code,
+      issuerCode: issuer,
+      holder: { kind: type.holderKind, ...holder },
+      fields: request.fields,
+      ...validity,
+      version: 1,
+      previousId: null,
+      status: 'active',
+      issuedAt: issuedAt.toISOString(),
+    }, type);
+    const record: NewLicenceRecord = {
+      licence,
+      idempotencyKey,
+      requestSha256,
+      event: { licenceId: id, action: 'issue', fromStatus: null, toStatus: 'active', reason: 'issued', actor: issuer, at: licence.issuedAt },
+    };
+    try {
+      await this.deps.licences.insert(record);
+    } catch (error) {
+      // Two identical requests raced on the same Idempotency-Key: the loser answers with the winner's licence.
+      if (error instanceof LicenceStoreConflict && idempotencyKey) {
+        const earlier = await this.replay(issuer, idempotencyKey, requestSha256);
+        if (earlier) return { licence: earlier, replayed: true };
+      }
+      throw error;
+    }
+    return { licence, replayed: false };
+  }
+
+  async get(principal: Principal | null, id: string): Promise<Licence> {
+    const licence = await this.deps.licences.get(id);
+    if (!licence || !canRead(principal, licence)) throw notFound(id);
+    return licence;
+  }
+
+  async document(principal: Principal | null, id: string): Promise<{ licence: Licence; bytes: Uint8Array }> {
+    const licence = await this.get(principal, id);
+    const bytes = await this.storeCall(() => this.deps.objects.get(licence.document.key));
+    if (!bytes) throw new ApiProblem(500, 'DOCUMENT_MISSING', `the document of licence ${id} is missing from the object store`);
+    // Integrity on the way out: a corrupted or substituted object is never served as the licence.
+    if (sha256Hex(bytes) !== licence.document.sha256) throw new ApiProblem(500, 'DOCUMENT_CORRUPT', `the stored document of licence ${id} does not match its recorded hash`);
+    return { licence, bytes };
+  }
+
+  async history(principal: Principal | null, id: string): Promise<StatusEvent[]> {
+    await this.get(principal, id);
+    return this.deps.licences.history(id);
+  }
+
+  async list(principal: Principal | null, filter: Omit<LicenceQuery, 'issuerCode'> & { holderId?: string }): Promise<Licence[]> {
+    if (principal?.kind === 'holder') return this.deps.licences.list({ ...filter, holderId: principal.holderId });
+    if (hasRole(principal, 'issuer')) return this.deps.licences.list({ ...filter, issuerCode: principal.code });
+    if (!principal) throw problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
+    throw problems.forbidden('ROLE_REQUIRED', 'listing licences needs a holder token or the issuer role');
+  }
+
+  async changeStatus(principal: Principal | null, id: string, action: StatusChangeAction, reason: string): Promise<Licence> {
+    const actor = requireIssuer(principal);
+    const licence = await this.deps.licences.get(id);
+    if (!licence || !canRead(principal, licence)) throw notFound(id);
+    if (licence.issuerCode !== actor) throw problems.forbidden('NOT_ISSUER', 'only the issuing department may change the status of a licence');
+    const transition = TRANSITIONS[action];
+    const result = await this.deps.licences.changeStatus(id, transition.from, {
+      licenceId: id, action, fromStatus: licence.status, toStatus: transition.to, reason: requireReason(reason), actor, at: this.now().toISOString(),
+    });
+    if (!result.licence) throw notFound(id);
+    if (!result.changed) throw invalidTransition(action, result.licence.status);
+    return result.licence;
+  }
+
+  async renew(principal: Principal | null, id: string, request: RenewLicenceRequest): Promise<Licence> {
+    const actor = requireIssuer(principal);
+    const previous = await this.deps.licences.get(id);
+    if (!previous || !canRead(principal, previous)) throw notFound(id);
+    if (previous.issuerCode !== actor) throw problems.forbidden('NOT_ISSUER', 'only the issuing department may renew a licence');
+    if (!RENEWABLE_FROM.includes(previous.status)) throw invalidTransition('renew', previous.status);
+    const type = this.deps.catalogue.get(previous.typeKey);
+    if (!type) throw new ApiProblem(500, 'LICENCE_TYPE_MISSING', `licence type ${previous.typeKey} is no longer in the catalogue`);
+    const reason = requireReason(request.reason);
+    const fields = { ...previous.fields, ...(request.fields ?? {}) };
+    this.validateFields(type, fields);
+    const validity = this.validateValidity(type, request.validFrom, request.validUntil);
+    const next = nextVersionId(id);
+    if (!next.ok) throw problems.conflict('VERSION_EXHAUSTED', next.message);
+    const at = this.now().toISOString();
+    const licence = await this.produceDocument({
+      ...previous, id: next.value, fields, ...validity, version: next.version, previousId: id, status: 'active', issuedAt: at,
+    }, type);
+    const successor: NewLicenceRecord = {
+      licence, idempotencyKey: null, requestSha256: null,
+      event: { licenceId: licence.id, action: 'issue', fromStatus: null, toStatus: 'active', reason: `renewal of ${id}: ${reason}`, actor, at },
+    };
+    const supersede: StatusEvent = { licenceId: id, action: 'renew', fromStatus: previous.status, toStatus: 'superseded', reason, actor, at };
+    try {
+      const result = await this.deps.licences.renew(id, RENEWABLE_FROM, successor, supersede);
+      if (!result.changed) throw invalidTransition('renew', result.licence?.status ?? 'unknown');
+    } catch (error) {
+      if (error instanceof LicenceStoreConflict) throw problems.conflict('ALREADY_RENEWED', `licence ${id} has already been renewed`);
+      throw error;
+    }
+    return licence;
+  }
+
+  /** Renders, signs and stores the PDF; returns the licence with its document reference filled in. */
+  private async produceDocument(draft: Omit<Licence, 'document'>, type: LicenceType): Promise<Licence> {
+    const issuerDept = await this.deps.departments.get(draft.issuerCode);
+    const input: LicenceDocumentInput = {
+      licenceId: draft.id,
+      version: draft.version,
+      typeNameZh: type.nameZh,
+      typeNameEn: type.nameEn,
+      issuerNameZh: issuerDept?.nameZh ?? draft.issuerCode,
+      issuerNameEn: issuerDept?.nameEn ?? draft.issuerCode,
+      holderName: draft.holder.name,
+      holderId: draft.holder.id,
+      holderKindZh: draft.holder.kind === 'person' ? '持证人' : '持证主体',
+      holderKindEn: draft.holder.kind === 'person' ? 'Holder' : 'Holder (organisation)',
+      fields: type.fields
+        .filter((f) => draft.fields[f.name] !== undefined && draft.fields[f.name] !== '')
+        .map((f) => ({ labelZh: f.labelZh, labelEn: f.labelEn, value: String(draft.fields[f.name]) })),
+      validFrom: draft.validFrom,
+      validUntil: draft.validUntil,
+      issuedAt: draft.issuedAt,
+      verifyUrl: `${this.deps.publicBaseUrl}/verify/${encodeURIComponent(draft.id)}`,
+    };
+    const pdf = await this.deps.documents.produce(input, draft.issuerCode, new Date(draft.issuedAt));
+    const sha256 = sha256Hex(pdf);
+    const key = `licences/sha256/${sha256}.pdf`;
+    // Content-addressed: a retry after a crash re-puts the same key; an orphan (PDF stored, row not
+    // written) is harmless and never served, because only rows point at objects.
+    await this.storeCall(() => this.deps.objects.put(key, pdf, 'application/pdf'));
+    return { ...draft, document: { sha256, key, size: pdf.length } };
+  }
+
+  private async storeCall<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw problems.unavailable('OBJECT_STORE_UNAVAILABLE', `the object store (${this.deps.objects.kind}) is unavailable: ${(error as Error).message}`);
+    }
+  }
+
+  private async replay(issuer: string, key: string, requestSha256: string | null): Promise<Licence | null> {
+    const earlier = await this.deps.licences.findByIdempotencyKey(issuer, key);
+    if (!earlier) return null;
+    if (earlier.requestSha256 !== requestSha256) {
+      throw problems.conflict('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request');
+    }
+    return earlier.licence;
+  }
+
+  private validateHolder(type: LicenceType, holder: IssueLicenceRequest['holder']): { id: string; name: string } {
+    const errors: FieldProblem[] = [];
+    const idCheck = checkHolderId(type.holderKind, holder.id);
+    if (!idCheck.ok) {
+      const what = type.holderKind === 'person' ? 'resident ID number (GB 11643)' : 'unified social credit code (GB 32100)';
+      errors.push({ field: 'holder.id', message: `not a valid ${what}: ${idCheck.message}` });
+    }
+    const name = holder.name.normalize('NFC').trim();
+    if (name === '') errors.push({ field: 'holder.name', message: 'must not be empty' });
+    if ([...name].length > MAX_NAME_LENGTH) errors.push({ field: 'holder.name', message: `must be at most ${MAX_NAME_LENGTH} characters` });
+    errors.push(...this.glyphProblems('holder.name', name));
+    if (errors.length > 0) throw problems.badRequest(errors[0]!.field === 'holder.id' ? 'HOLDER_ID_INVALID' : 'HOLDER_NAME_INVALID', summarise(errors), errors);
+    return { id: (idCheck as { value: string }).value, name };
+  }
+
+  private validateFields(type: LicenceType, fields: Record<string, unknown>): void {
+    const errors: FieldProblem[] = this.deps.catalogue.validateFields(type.key, fields).map((v) => ({ field: `fields.${v.field}`, message: v.message }));
+    for (const [name, value] of Object.entries(fields)) {
+      if (typeof value === 'string') errors.push(...this.glyphProblems(`fields.${name}`, value));
+    }
+    if (errors.length > 0) throw problems.badRequest('FIELDS_INVALID', summarise(errors), errors);
+  }
+
+  private glyphProblems(field: string, text: string): FieldProblem[] {
+    const missing = this.deps.documents.missingGlyphs(text);
+    return missing.length === 0 ? [] : [{ field, message: `contains characters no configured font can draw: ${missing.join(', ')}` }];
+  }
+
+  private validateValidity(type: LicenceType, validFrom: string | undefined, validUntil: string | null | undefined): { validFrom: string; validUntil: string | null } {
+    const from = validFrom ?? this.now().toISOString().slice(0, 10);
+    let until = validUntil;
+    if (until === undefined) until = type.defaultValidityYears ? addYears(from, type.defaultValidityYears) : null;
+    const errors: FieldProblem[] = [];
+    if (!isRealDate(from)) errors.push({ field: 'validFrom', message: 'must be a real calendar date YYYY-MM-DD' });
+    if (until !== null && !isRealDate(until)) errors.push({ field: 'validUntil', message: 'must be a real calendar date YYYY-MM-DD' });
+    if (errors.length === 0 && until !== null && until <= from) errors.push({ field: 'validUntil', message: 'must be after validFrom' });
+    if (errors.length > 0) throw problems.badRequest('VALIDITY_INVALID', summarise(errors), errors);
+    return { validFrom: from, validUntil: until };
+  }
+}
+
+export function isWellFormedLicenceId(id: string): boolean {
+  return parseLicenceId(id).ok;
+}
+
+function requireIssuer(principal: Principal | null): string {
+  if (!principal) throw problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
+  if (!hasRole(principal, 'issuer')) throw problems.forbidden('ROLE_REQUIRED', 'this operation needs a department token with the issuer role');
+  return principal.code;
+}
+
+function requireReason(reason: string): string {
+  const trimmed = reason.trim();
+  if (!trimmed) throw problems.badRequest('REASON_REQUIRED', 'a reason is required', [{ field: 'reason', message: 'must not be empty' }]);
+  return trimmed;
+}
+
+/** The issuer reads what it issued, the holder reads what it holds; nobody else learns the licence exists. */
+function canRead(principal: Principal | null, licence: Licence): boolean {
+  if (principal?.kind === 'holder') return principal.holderId === licence.holder.id;
+  if (principal?.kind === 'department') return principal.roles.includes('issuer') && principal.code === licence.issuerCode;
+  return false;
+}
+
+function notFound(id: string): ApiProblem {
+  return problems.notFound('LICENCE_NOT_FOUND', `no licence ${id} that you may see`);
+}
+
+function invalidTransition(action: string, status: string): ApiProblem {
+  return problems.conflict('STATUS_TRANSITION_INVALID', `cannot ${action} a licence whose status is ${status}`);
+}
+
+function summarise(errors: FieldProblem[]): string {
+  return errors.map((e) => `${e.field} ${e.message}`).join('; ');
+}
+
+export function sha256Hex(data: Uint8Array | string): string {
+  return crypto.createHash('sha256').update(data).digest('hex');
+}
+
+function isRealDate(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
+function addYears(date: string, years: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCFullYear(d.getUTCFullYear() + years);
+  d.setUTCDate(d.getUTCDate() - 1); // a five-year licence from 2026-01-01 runs to 2030-12-31
+  return d.toISOString().slice(0, 10);
+}

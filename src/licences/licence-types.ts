@@ -1,0 +1,69 @@
+import type { HolderKind } from '../licence-types/catalogue.ts';
+
+export type LicenceStatus = 'active' | 'suspended' | 'revoked' | 'superseded';
+export type StatusAction = 'issue' | 'suspend' | 'reinstate' | 'revoke' | 'renew';
+
+export interface Licence {
+  id: string;
+  typeKey: string;
+  typeCode: string;
+  issuerCode: string;
+  holder: { kind: HolderKind; id: string; name: string };
+  fields: Record<string, unknown>;
+  validFrom: string; // YYYY-MM-DD
+  validUntil: string | null;
+  version: number;
+  previousId: string | null;
+  status: LicenceStatus;
+  document: { sha256: string; key: string; size: number };
+  issuedAt: string; // ISO 8601
+}
+
+export interface StatusEvent {
+  licenceId: string;
+  action: StatusAction;
+  fromStatus: LicenceStatus | null;
+  toStatus: LicenceStatus;
+  reason: string;
+  actor: string;
+  at: string;
+}
+
+export interface NewLicenceRecord {
+  licence: Licence;
+  idempotencyKey: string | null;
+  requestSha256: string | null;
+  event: StatusEvent;
+}
+
+export interface LicenceQuery {
+  issuerCode?: string;
+  holderId?: string;
+  typeKey?: string;
+  status?: LicenceStatus;
+  limit: number;
+  /** Opaque cursor: licences strictly after this (issuedAt, id) in newest-first order. */
+  after?: { issuedAt: string; id: string };
+}
+
+/** The licence store port. Every write is one transaction: a licence never exists without its event. */
+export interface LicenceStore {
+  /** Next serial for (type, issuer); gaps are allowed (a failed issuance burns its serial), reuse never. */
+  allocateSerial(typeCode: string, issuerCode: string): Promise<bigint>;
+  insert(record: NewLicenceRecord): Promise<void>;
+  get(id: string): Promise<Licence | null>;
+  findByIdempotencyKey(issuerCode: string, key: string): Promise<{ licence: Licence; requestSha256: string | null } | null>;
+  list(query: LicenceQuery): Promise<Licence[]>;
+  history(id: string): Promise<StatusEvent[]>;
+  /**
+   * Changes status if the current status is one of `from` (compare-and-set under a row lock).
+   * Returns the updated licence, or the unchanged one when its status was not in `from`.
+   */
+  changeStatus(id: string, from: LicenceStatus[], event: StatusEvent): Promise<{ changed: boolean; licence: Licence | null }>;
+  /** Inserts the successor and marks the predecessor superseded, atomically; fails if already renewed. */
+  renew(previousId: string, from: LicenceStatus[], successor: NewLicenceRecord, supersedeEvent: StatusEvent): Promise<{ changed: boolean; licence: Licence | null }>;
+}
+
+export class LicenceStoreConflict extends Error {
+  readonly code = 'LICENCE_CONFLICT';
+}

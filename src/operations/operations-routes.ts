@@ -1,0 +1,49 @@
+/** Operational endpoints: liveness, readiness, Prometheus metrics, the contract and its docs page. */
+import type { OperationHandlers } from '../http/http-types.ts';
+import type { Metrics } from '../observability/metrics.ts';
+
+export type ReadinessCheck = () => Promise<{ kind?: string }>;
+
+const DOCS_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Licence Vault API</title><link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script><script src="/docs/static/init.js"></script></body></html>`;
+
+export function operationsRoutes(opts: { metrics: Metrics; checks: Record<string, ReadinessCheck>; openApiText: string }): OperationHandlers {
+  return {
+    async getHealth() {
+      return { status: 200, json: { status: 'ok' } };
+    },
+    async getReadiness() {
+      const entries = await Promise.all(
+        Object.entries(opts.checks).map(async ([name, check]) => {
+          try {
+            const info = await withTimeout(check(), 2000);
+            return [name, { ok: true, ...info }] as const;
+          } catch (error) {
+            return [name, { ok: false, error: (error as Error).message }] as const;
+          }
+        }),
+      );
+      const ready = entries.every(([, r]) => r.ok);
+      return { status: ready ? 200 : 503, json: { status: ready ? 'ready' : 'unavailable', checks: Object.fromEntries(entries) } };
+    },
+    async getMetrics() {
+      return { status: 200, body: await opts.metrics.registry.metrics(), contentType: opts.metrics.registry.contentType };
+    },
+    async getOpenApiDocument() {
+      return { status: 200, body: opts.openApiText, contentType: 'application/yaml; charset=utf-8' };
+    },
+    async getApiDocs() {
+      return { status: 200, body: DOCS_PAGE, contentType: 'text/html; charset=utf-8' };
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then((v) => { clearTimeout(timer); resolve(v); }, (e) => { clearTimeout(timer); reject(e); });
+  });
+}
