@@ -42,6 +42,8 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
     // against the official 3.1 schema in the contract test instead (test/http/openapi-contract.test.ts).
     quick: true,
     coerceTypes: true,
+    // Report every violation at once, so a client fixes its request in one round trip.
+    ajvOpts: { allErrors: true },
     customizeAjv: (ajv) => {
       addFormats(ajv);
       return ajv;

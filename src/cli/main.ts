@@ -1,0 +1,56 @@
+/**
+ * `licence-vault` command line. Development helpers for now: obtain a department access token with the
+ * seeded client key (private_key_jwt) and a holder token from the development identity provider.
+ */
+import { Command } from 'commander';
+import { signClientAssertion, tokenRequestForm } from '../auth/client-assertion.ts';
+import { dataDirLayout, DEV_DEPARTMENTS, loadDevClientKey } from '../bootstrap/dev-environment.ts';
+import { loadConfig } from '../config/config.ts';
+
+const program = new Command('licence-vault').description('Licence Vault command line').showHelpAfterError();
+
+program
+  .command('token')
+  .description('get an access token for a development department (signs a client assertion with its seeded key)')
+  .requiredOption('--department <code>', `department code, one of: ${DEV_DEPARTMENTS.map((d) => `${d.code} (${d.roles.join(',')})`).join(', ')}`)
+  .option('--url <baseUrl>', 'service base URL (default: PUBLIC_BASE_URL or http://127.0.0.1:8080)')
+  .option('--scope <roles>', 'space-separated roles to ask for')
+  .action(async (opts: { department: string; url?: string; scope?: string }) => {
+    const config = loadConfig();
+    const baseUrl = (opts.url ?? config.publicBaseUrl).replace(/\/$/, '');
+    const key = await loadDevClientKey(dataDirLayout(config.dataDir).devClientsDir, opts.department);
+    const assertion = await signClientAssertion(key, opts.department, `${config.publicBaseUrl}/oauth/token`);
+    const response = await fetch(`${baseUrl}/oauth/token`, { method: 'POST', body: tokenRequestForm(assertion, opts.scope) });
+    await printOrFail(response, (body) => (body as { access_token: string }).access_token);
+  });
+
+program
+  .command('holder-token')
+  .description('DEVELOPMENT ONLY: get a holder token from the development identity provider')
+  .requiredOption('--subject <id>', 'resident ID number or unified social credit code')
+  .option('--name <name>', 'display name')
+  .option('--url <baseUrl>', 'service base URL')
+  .action(async (opts: { subject: string; name?: string; url?: string }) => {
+    const baseUrl = (opts.url ?? loadConfig().publicBaseUrl).replace(/\/$/, '');
+    const response = await fetch(`${baseUrl}/dev-idp/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ subject: opts.subject, ...(opts.name ? { name: opts.name } : {}) }),
+    });
+    await printOrFail(response, (body) => (body as { id_token: string }).id_token);
+  });
+
+async function printOrFail(response: Response, pick: (body: unknown) => string): Promise<void> {
+  const body = (await response.json().catch(() => ({}))) as { detail?: string; code?: string };
+  if (!response.ok) {
+    process.stderr.write(`error: ${response.status} ${body.code ?? ''} ${body.detail ?? ''}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  process.stdout.write(`${pick(body)}\n`);
+}
+
+program.parseAsync(process.argv).catch((error: Error) => {
+  process.stderr.write(`error: ${error.message}\n`);
+  process.exitCode = 1;
+});
