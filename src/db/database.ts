@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory from 'knex';
+import pg from 'pg';
 import type { Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import { migrationSource } from './migrations/index.ts';
@@ -14,6 +15,10 @@ export type Database = Knex;
 export type DatabaseTarget =
   | { engine: 'postgres'; url: string; poolMax?: number }
   | { engine: 'pglite'; directory: string | null /* null = in memory */ };
+
+// DATE columns as 'YYYY-MM-DD' strings: node-pg's default turns them into local-midnight Date objects,
+// which shift by a day in any timezone east or west of the server's.
+pg.types.setTypeParser(pg.types.builtins.DATE, (value: string) => value);
 
 export function openDatabase(target: DatabaseTarget): Database {
   if (target.engine === 'postgres') {

@@ -91,6 +91,7 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
     });
   }
   await api.init();
+  assertEveryOperationHandled(api, options.handlers);
 
   const app = express();
   app.disable('x-powered-by');
@@ -137,6 +138,16 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
     writeResult(res, problemResult(problem), req.path);
   });
   return app;
+}
+
+/** The contract and the code must name the same operations: a missing handler fails start-up, not a request. */
+function assertEveryOperationHandled(api: OpenAPIBackend, handlers: OperationHandlers): void {
+  const declared = api.getOperations().map((o) => o.operationId).filter((id): id is string => Boolean(id));
+  const missing = declared.filter((id) => !handlers[id]);
+  const undeclared = Object.keys(handlers).filter((id) => !declared.includes(id));
+  if (missing.length || undeclared.length) {
+    throw new Error(`openapi.yaml and the handlers disagree: no handler for [${missing.join(', ')}]; not in openapi.yaml: [${undeclared.join(', ')}]`);
+  }
 }
 
 function problemResult(problem: ApiProblem): HttpResult {

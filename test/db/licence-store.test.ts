@@ -1,0 +1,149 @@
+/**
+ * The licence and department stores, one suite run on every engine (PGlite and PostgreSQL), so the
+ * embedded default cannot drift from production.
+ */
+import { expect } from 'chai';
+import { createDepartmentStore } from '../../src/departments/department-store.ts';
+import { createLicenceStore } from '../../src/licences/licence-store.ts';
+import type { Licence, NewLicenceRecord } from '../../src/licences/licence-types.ts';
+import { LicenceStoreConflict } from '../../src/licences/licence-types.ts';
+import { migrateToLatest } from '../../src/db/database.ts';
+import { migrationSource } from '../../src/db/migrations/index.ts';
+import { openTestDatabase, skipUnlessAvailable, TEST_ENGINES } from '../support/databases.ts';
+import type { TestDatabase } from '../support/databases.ts';
+
+const ISSUER = '111101050000100149';
+
+function record(id: string, overrides: Partial<Licence> = {}, idempotencyKey: string | null = null): NewLicenceRecord {
+  const licence: Licence = {
+    id,
+    typeKey: 'business-licence',
+    typeCode: 'BL',
+    issuerCode: ISSUER,
+    holder: { kind: 'organisation', id: '91350100M000100Y43', name: '北京𠮷𪚥餐饮管理有限公司' },
+    fields: { address: '北京市', nested: { a: [1, 2] } },
+    validFrom: '2026-01-01',
+    validUntil: '2030-12-31',
+    version: 1,
+    previousId: null,
+    status: 'active',
+    document: { sha256: 'a'.repeat(64), key: `licences/sha256/${'a'.repeat(64)}.pdf`, size: 1234 },
+    issuedAt: '2026-01-01T08:00:00.000Z',
+    ...overrides,
+  };
+  return {
+    licence,
+    idempotencyKey,
+    requestSha256: idempotencyKey ? 'b'.repeat(64) : null,
+    event: { licenceId: id, action: 'issue', fromStatus: null, toStatus: 'active', reason: 'issued', actor: ISSUER, at: licence.issuedAt },
+  };
+}
+
+for (const engine of TEST_ENGINES) {
+  describe(`stores on ${engine}`, function () {
+    this.timeout(60_000);
+    let t: TestDatabase;
+
+    before(async function () {
+      await skipUnlessAvailable(this, engine);
+      t = await openTestDatabase(engine);
+      await createDepartmentStore(t.db).upsert({ code: ISSUER, nameZh: '市场监管局', nameEn: 'Market Regulation', roles: ['issuer'], jwks: { keys: [] }, signingChainPem: ['PEM'] });
+    });
+    after(async () => t?.dispose());
+
+    it('round-trips departments, including JSON columns', async () => {
+      const departments = createDepartmentStore(t.db);
+      const d = await departments.get(ISSUER);
+      expect(d).to.deep.equal({ code: ISSUER, nameZh: '市场监管局', nameEn: 'Market Regulation', roles: ['issuer'], jwks: { keys: [] }, signingChainPem: ['PEM'] });
+      await departments.upsert({ ...d!, roles: ['issuer', 'auditor'] });
+      expect((await departments.get(ISSUER))!.roles).to.deep.equal(['issuer', 'auditor']);
+      expect(await departments.get('nope')).to.equal(null);
+    });
+
+    it('allocates serials without duplicates under 40 concurrent callers', async () => {
+      const store = createLicenceStore(t.db);
+      const serials = await Promise.all(Array.from({ length: 40 }, () => store.allocateSerial('XX', ISSUER)));
+      const asNumbers = serials.map(Number).sort((a, b) => a - b);
+      expect(new Set(asNumbers).size).to.equal(40);
+      expect(asNumbers[0]).to.equal(1);
+      expect(asNumbers[39]).to.equal(40);
+      expect(await store.allocateSerial('YY', ISSUER)).to.equal(1n);
+    });
+
+    it('round-trips a licence exactly (dates, JSON, characters outside the BMP)', async () => {
+      const store = createLicenceStore(t.db);
+      const r = record('BL.111101050000100149.0000000001.01.G');
+      await store.insert(r);
+      expect(await store.get(r.licence.id)).to.deep.equal(r.licence);
+      expect(await store.history(r.licence.id)).to.deep.equal([r.event]);
+    });
+
+    it('refuses a second licence with the same idempotency key, and finds it by key', async () => {
+      const store = createLicenceStore(t.db);
+      await store.insert(record('BL.111101050000100149.0000000002.01.X', {}, 'key-1'));
+      let error: unknown;
+      try {
+        await store.insert(record('BL.111101050000100149.0000000003.01.X', {}, 'key-1'));
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(LicenceStoreConflict);
+      expect(await store.get('BL.111101050000100149.0000000003.01.X')).to.equal(null);
+      const found = await store.findByIdempotencyKey(ISSUER, 'key-1');
+      expect(found?.licence.id).to.equal('BL.111101050000100149.0000000002.01.X');
+    });
+
+    it('changes status only from the allowed states (compare-and-set), once under concurrency', async () => {
+      const store = createLicenceStore(t.db);
+      const id = 'BL.111101050000100149.0000000004.01.X';
+      await store.insert(record(id));
+      const event = { licenceId: id, action: 'suspend' as const, fromStatus: 'active' as const, toStatus: 'suspended' as const, reason: 'r', actor: ISSUER, at: '2026-02-01T00:00:00.000Z' };
+      const results = await Promise.all(Array.from({ length: 8 }, () => store.changeStatus(id, ['active'], event)));
+      expect(results.filter((r) => r.changed)).to.have.length(1);
+      expect((await store.get(id))!.status).to.equal('suspended');
+      expect((await store.history(id)).map((e) => e.action)).to.deep.equal(['issue', 'suspend']);
+      expect(await store.changeStatus('missing', ['active'], event)).to.deep.equal({ changed: false, licence: null });
+    });
+
+    it('renews atomically and refuses a second renewal of the same licence', async () => {
+      const store = createLicenceStore(t.db);
+      const id = 'BL.111101050000100149.0000000005.01.X';
+      await store.insert(record(id));
+      const successor = record('BL.111101050000100149.0000000005.02.X', { version: 2, previousId: id });
+      const supersede = { licenceId: id, action: 'renew' as const, fromStatus: 'active' as const, toStatus: 'superseded' as const, reason: 'renewed', actor: ISSUER, at: '2026-03-01T00:00:00.000Z' };
+      expect((await store.renew(id, ['active'], successor, supersede)).changed).to.equal(true);
+      expect((await store.get(id))!.status).to.equal('superseded');
+      const fork = record('BL.111101050000100149.0000000005.03.X', { version: 3, previousId: id });
+      const second = await store.renew(id, ['active', 'suspended'], fork, supersede);
+      expect(second.changed).to.equal(false);
+      expect(await store.get(fork.licence.id)).to.equal(null);
+    });
+
+    it('lists newest first with filters and keyset pagination', async () => {
+      const store = createLicenceStore(t.db);
+      for (let i = 0; i < 5; i++) {
+        await store.insert(record(`PQ.111101050000100149.000000010${i}.01.X`, { typeKey: 'professional-qualification', holder: { kind: 'person', id: '11010519491231002X', name: `n${i}` }, issuedAt: `2026-05-0${i + 1}T00:00:00.000Z` }));
+      }
+      const page1 = await store.list({ holderId: '11010519491231002X', limit: 2 });
+      expect(page1.map((l) => l.holder.name)).to.deep.equal(['n4', 'n3']);
+      const last = page1[1]!;
+      const page2 = await store.list({ holderId: '11010519491231002X', limit: 10, after: { issuedAt: last.issuedAt, id: last.id } });
+      expect(page2.map((l) => l.holder.name)).to.deep.equal(['n2', 'n1', 'n0']);
+      expect(await store.list({ holderId: '11010519491231002X', typeKey: 'business-licence', limit: 10 })).to.deep.equal([]);
+    });
+
+    it('migrates down and up again cleanly', async () => {
+      const fresh = await openTestDatabase(engine, { migrate: false });
+      try {
+        await migrateToLatest(fresh.db);
+        await fresh.db.migrate.rollback({ migrationSource }, true);
+        const tables = await fresh.db.raw("select table_name from information_schema.tables where table_schema = 'public' and table_name = 'licences'");
+        expect(tables.rows).to.have.length(0);
+        await migrateToLatest(fresh.db);
+        expect((await fresh.db.raw("select count(*)::int as n from information_schema.tables where table_name = 'licences'")).rows[0].n).to.equal(1);
+      } finally {
+        await fresh.dispose();
+      }
+    });
+  });
+}
