@@ -312,23 +312,25 @@ function compose(input: LicenceDocumentInput, chain: FontChain): { c: Composer; 
   // Holder (prominent)
   c.text('持证人', MARGIN_X, 180, 10, C_MUTED);
   c.text('Holder', MARGIN_X + c.width('持证人 ', 10), 180, 8, C_MUTED);
+  // Licence number, right-aligned on the label line, so a long holder name never runs into it.
+  const idLabel = `No. ${input.licenceId}`;
+  c.text(idLabel, MARGIN_X + CONTENT_W - c.width(idLabel, 10), 180, 10, C_MUTED);
+  // Long names shrink to the content width instead of running off the page.
+  const nameSize = Math.min(HOLDER_NAME_SIZE, (HOLDER_NAME_SIZE * CONTENT_W) / Math.max(1, c.width(input.holderName, HOLDER_NAME_SIZE)));
   const nameRuns = chain.split(input.holderName);
   const nameX = MARGIN_X;
-  const nameW = c.text(input.holderName, nameX, HOLDER_NAME_BASELINE_FROM_TOP, HOLDER_NAME_SIZE, C_INK);
+  const nameW = c.text(input.holderName, nameX, HOLDER_NAME_BASELINE_FROM_TOP, nameSize, C_INK);
   const baselineY = PAGE_HEIGHT - HOLDER_NAME_BASELINE_FROM_TOP;
   const holderNameChars: Array<Box & { char: string }> = [];
   let cx = nameX;
   for (const r of nameRuns) {
     for (const ch of r.text) {
-      const w = chain.widthOfRun(r.fontIndex, ch, HOLDER_NAME_SIZE);
-      holderNameChars.push({ char: ch, x: cx, y: baselineY - HOLDER_NAME_SIZE * 0.2, width: w, height: HOLDER_NAME_SIZE * 1.08 });
+      const w = chain.widthOfRun(r.fontIndex, ch, nameSize);
+      holderNameChars.push({ char: ch, x: cx, y: baselineY - nameSize * 0.2, width: w, height: nameSize * 1.08 });
       cx += w;
     }
   }
-  const holderName: Box = { x: nameX, y: baselineY - HOLDER_NAME_SIZE * 0.2, width: nameW, height: HOLDER_NAME_SIZE * 1.08 };
-  // Licence number, right-aligned on the holder line
-  const idLabel = `No. ${input.licenceId}`;
-  c.text(idLabel, MARGIN_X + CONTENT_W - c.width(idLabel, 10), HOLDER_NAME_BASELINE_FROM_TOP, 10, C_MUTED);
+  const holderName: Box = { x: nameX, y: baselineY - nameSize * 0.2, width: nameW, height: nameSize * 1.08 };
 
   // Table (shrinks to fit above the bottom block)
   const rows = tableRows(input);
