@@ -59,9 +59,11 @@ async function phaseCosts(label: string, db: Database, objects: ObjectStore) {
         id, typeKey: 'business-licence', typeCode: 'BL', issuerCode: DEPARTMENTS.market,
         holder: { kind: 'organisation', id: '91350100M000100Y43', name: '北京𠮷𪚥餐饮管理有限公司' }, fields: { a: 1 },
         validFrom: '2026-01-01', validUntil: null, version: 1, previousId: null, status: 'active',
-        document: { sha256: sha, key: `bench/${label}/${sha}.pdf`, size: pdf.length }, issuedAt: new Date().toISOString(),
+        document: { sha256: sha, key: `bench/${label}/${sha}.pdf`, size: pdf.length }, fieldCommitmentRoot: 'c'.repeat(64), issuedAt: new Date().toISOString(),
       },
+      fieldSalts: { a: 'c2FsdA==' },
       idempotencyKey: null, requestSha256: null,
+      effects: { log: [{ origin: 'bench.local/log', subject: id, leaf: { kind: 'licence.issued', licenceId: id, documentSha256: sha } }], ledger: [{ licenceId: id, status: 'active', reasonSha256: 'd'.repeat(64) }] },
       event: { licenceId: id, action: 'issue', fromStatus: null, toStatus: 'active', reason: 'bench', actor: DEPARTMENTS.market, at: new Date().toISOString() },
     });
     if (measure) totals.record += cpuMs(c);

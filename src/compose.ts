@@ -34,6 +34,17 @@ import { operationsRoutes } from './operations/operations-routes.ts';
 import { DEFAULT_FONT_PATHS, loadFontChain } from './pdf/fonts.ts';
 import type { FontChain } from './pdf/fonts.ts';
 import { createLocalDirectoryStore } from './storage/local-directory-store.ts';
+import { EmbeddedLedger } from './ledger/embedded-ledger.ts';
+import { FabricLedger, fabricConfigFromEnv } from './ledger/fabric-ledger.ts';
+import type { Ledger } from './ledger/ledger.ts';
+import { Anchorer } from './transparency/anchorer.ts';
+import { generateCheckpointSigner, parseSigner } from './transparency/checkpoint.ts';
+import { LogStore } from './transparency/log-store.ts';
+import { TransparencyService } from './transparency/transparency-service.ts';
+import { transparencyRoutes } from './transparency/transparency-routes.ts';
+import { writeSecretFile } from './auth/key-files.ts';
+import fs from 'node:fs';
+import crypto from 'node:crypto';
 import type { ObjectStore } from './storage/object-store.ts';
 import { createS3ObjectStore } from './storage/s3-object-store.ts';
 
@@ -41,8 +52,11 @@ export interface Vault {
   app: express.Express;
   db: Database;
   objects: ObjectStore;
+  ledger: Ledger;
   logger: Logger;
   licences: LicenceService;
+  transparency: TransparencyService;
+  anchorer: Anchorer;
   close(): Promise<void>;
 }
 
@@ -52,6 +66,7 @@ export interface VaultOverrides {
   logger?: Logger;
   fonts?: FontChain;
   documents?: LicenceDocumentFactory;
+  ledger?: Ledger;
   now?: () => Date;
 }
 
@@ -91,8 +106,19 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
   const documents = overrides.documents ?? createPdfDocumentFactory(fonts, fileSigningMaterial(layout.signingKeysDir, departments));
   const licences = new LicenceService({
     licences: createLicenceStore(db), departments, catalogue, objects, documents,
-    publicBaseUrl: config.publicBaseUrl, now: overrides.now,
+    publicBaseUrl: config.publicBaseUrl, logOrigin: config.transparency.logOrigin, now: overrides.now,
   });
+
+  const ledger = overrides.ledger ?? openLedger(config, db, layout.keysDir);
+  const logs = new LogStore(db);
+  const checkpointSigner = parseSigner(loadOrCreateCheckpointSkey(path.join(layout.keysDir, 'log-checkpoint.skey'), config.transparency.logOrigin));
+  const transparency = new TransparencyService({ logs, ledger, licences, origin: config.transparency.logOrigin, vkey: checkpointSigner.vkey });
+  const anchorer = new Anchorer({
+    db, logs, ledger, origins: [config.transparency.logOrigin], signer: checkpointSigner,
+    batchLeaves: config.transparency.anchorBatchLeaves, intervalMs: config.transparency.anchorIntervalMs,
+    logger: logger.child({ component: 'anchorer' }), now: overrides.now,
+  });
+  const issuerCaPath = path.join(layout.pkiDir, 'issuer-ca.cert.pem');
 
   const metrics = createMetrics();
   const app = await createApp({
@@ -108,21 +134,42 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
         checks: {
           database: async () => { await db.raw('select 1'); return { kind: config.databaseUrl ? 'postgres' : 'pglite' }; },
           objectStore: async () => { await objects.ping(); return { kind: objects.kind }; },
+          ledger: async () => { await ledger.ping(); return { kind: ledger.kind }; },
         },
       }),
       ...authRoutes(tokens, serviceKey, devIdp),
       ...catalogueRoutes(catalogue),
       ...licenceRoutes(licences, metrics, config.publicBaseUrl),
+      ...transparencyRoutes(transparency, () => fs.readFileSync(issuerCaPath, 'utf8')),
     },
   });
+  if (config.transparency.anchorerEnabled) anchorer.start();
 
   return {
-    app, db, objects, logger, licences,
+    app, db, objects, ledger, logger, licences, transparency, anchorer,
     async close() {
+      await anchorer.stop();
       await objects.close();
+      if (!overrides.ledger) await ledger.close();
       if (!overrides.db) await db.destroy();
     },
   };
+}
+
+function openLedger(config: Config, db: Database, keysDir: string): Ledger {
+  const fabric = config.fabricEnv ? fabricConfigFromEnv(config.fabricEnv) : null;
+  if (fabric) return new FabricLedger(fabric);
+  const seedFile = path.join(keysDir, 'embedded-ledger.seed');
+  if (!fs.existsSync(seedFile)) writeSecretFile(seedFile, crypto.randomBytes(32).toString('hex'));
+  return new EmbeddedLedger(db, new Uint8Array(Buffer.from(fs.readFileSync(seedFile, 'utf8').trim(), 'hex')));
+}
+
+/** The checkpoint signing key (C2SP skey), generated on first start; its key name is the log origin. */
+function loadOrCreateCheckpointSkey(file: string, origin: string): string {
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  const { skey } = generateCheckpointSigner(origin);
+  writeSecretFile(file, skey);
+  return skey;
 }
 
 function unverifiedIssuer(token: string): string | undefined {

@@ -41,6 +41,17 @@ export interface Config {
   logLevel: string;
   /** Seed one development department of each kind on start. */
   seedDevData: boolean;
+  transparency: {
+    /** C2SP origin line of the licence log, e.g. "licence-vault.example.gov.cn/licences". */
+    logOrigin: string;
+    /** Checkpoint after this many new leaves … */
+    anchorBatchLeaves: number;
+    /** … or after this long, whichever comes first. */
+    anchorIntervalMs: number;
+    anchorerEnabled: boolean;
+  };
+  /** Raw environment of the Fabric adapter (FABRIC_*); the adapter reads its files. Null: embedded ledger. */
+  fabricEnv: Record<string, string | undefined> | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -105,6 +116,13 @@ export function loadConfig(env: Env = process.env): Config {
     fontPaths: env.FONT_PATHS ? env.FONT_PATHS.split(':').filter(Boolean) : null,
     logLevel: env.LOG_LEVEL || 'info',
     seedDevData: boolFrom(env, 'SEED_DEV_DATA', env.DATABASE_URL === undefined),
+    transparency: {
+      logOrigin: env.LOG_ORIGIN || 'licence-vault.local/licences',
+      anchorBatchLeaves: intFrom(env, 'ANCHOR_BATCH_LEAVES', 1000),
+      anchorIntervalMs: intFrom(env, 'ANCHOR_INTERVAL_MS', 10_000),
+      anchorerEnabled: boolFrom(env, 'ANCHORER_ENABLED', true),
+    },
+    fabricEnv: env.FABRIC_GATEWAY_ENDPOINT ? Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('FABRIC_'))) : null,
   };
 }
 
@@ -116,6 +134,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
     database: config.databaseUrl ? redactUrl(config.databaseUrl) : 'pglite (embedded)',
     objectStore: config.s3 ? `s3 ${config.s3.endpoint} bucket=${config.s3.bucket}` : 'local directory (embedded)',
     holderIdp: config.holderIdp.jwksUrl ? config.holderIdp.issuer : 'development identity provider (embedded)',
+    ledger: config.fabricEnv ? `fabric ${config.fabricEnv.FABRIC_GATEWAY_ENDPOINT} channel=${config.fabricEnv.FABRIC_CHANNEL ?? 'licences'}` : 'embedded signed hash chain',
+    logOrigin: config.transparency.logOrigin,
   };
 }
 

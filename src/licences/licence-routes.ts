@@ -21,8 +21,9 @@ export function licenceRepresentation(l: Licence, publicBaseUrl: string) {
     previousId: l.previousId,
     status: l.status,
     document: { sha256: l.document.sha256, size: l.document.size, mediaType: 'application/pdf' },
+    fieldCommitmentRoot: l.fieldCommitmentRoot,
     issuedAt: l.issuedAt,
-    links: { self, document: `${self}/document`, history: `${self}/history`, verify: `${publicBaseUrl}/verify/${l.id}` },
+    links: { self, document: `${self}/document`, history: `${self}/history`, receipt: `${self}/receipt`, verify: `${publicBaseUrl}/verify/${l.id}` },
   };
 }
 

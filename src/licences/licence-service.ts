@@ -13,7 +13,9 @@ import { checkHolderId } from '../identity/holder-id.ts';
 import { formatLicenceId, nextVersionId, parseLicenceId } from '../identity/licence-id.ts';
 import type { LicenceType, LicenceTypeCatalogue } from '../licence-types/catalogue.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { fieldCommitmentRoot } from './field-commitments.ts';
 import type { LicenceDocumentFactory, LicenceDocumentInput } from './licence-document.ts';
+import { issuanceEffects, statusEffects } from './licence-leaves.ts';
 import type { Licence, LicenceQuery, LicenceStatus, LicenceStore, NewLicenceRecord, StatusAction, StatusEvent } from './licence-types.ts';
 import { LicenceStoreConflict } from './licence-types.ts';
 
@@ -51,6 +53,8 @@ export interface LicenceServiceDeps {
   objects: ObjectStore;
   documents: LicenceDocumentFactory;
   publicBaseUrl: string;
+  /** Origin of the transparency log that records licence events. */
+  logOrigin: string;
   now?: () => Date;
 }
 
@@ -86,6 +90,7 @@ export class LicenceService {
     const serial = await this.deps.licences.allocateSerial(type.code, issuer);
     const id = formatLicenceId({ typeCode: type.code, issuerCode: issuer, serial, version: 1 });
     const issuedAt = this.now();
+    const fieldSalts = saltsFor(request.fields);
     const licence = await this.produceDocument({
       id,
       typeKey: type.key,
@@ -97,13 +102,16 @@ export class LicenceService {
       version: 1,
       previousId: null,
       status: 'active',
+      fieldCommitmentRoot: fieldCommitmentRoot(request.fields, fieldSalts),
       issuedAt: issuedAt.toISOString(),
     }, type);
     const record: NewLicenceRecord = {
       licence,
+      fieldSalts,
       idempotencyKey,
       requestSha256,
       event: { licenceId: id, action: 'issue', fromStatus: null, toStatus: 'active', reason: 'issued', actor: issuer, at: licence.issuedAt },
+      effects: issuanceEffects(this.deps.logOrigin, licence),
     };
     try {
       await this.deps.licences.insert(record);
@@ -134,8 +142,15 @@ export class LicenceService {
   }
 
   async history(principal: Principal | null, id: string): Promise<StatusEvent[]> {
-    await this.get(principal, id);
+    await this.getForAudit(principal, id);
     return this.deps.licences.history(id);
+  }
+
+  /** Metadata access for the licence's issuer, its holder, and auditors (never the document or fields to auditors). */
+  async getForAudit(principal: Principal | null, id: string): Promise<Licence> {
+    const licence = await this.deps.licences.get(id);
+    if (!licence || !(canRead(principal, licence) || hasRole(principal, 'auditor'))) throw notFound(id);
+    return licence;
   }
 
   async list(principal: Principal | null, filter: Omit<LicenceQuery, 'issuerCode'> & { holderId?: string }): Promise<Licence[]> {
@@ -151,9 +166,14 @@ export class LicenceService {
     if (!licence || !canRead(principal, licence)) throw notFound(id);
     if (licence.issuerCode !== actor) throw problems.forbidden('NOT_ISSUER', 'only the issuing department may change the status of a licence');
     const transition = TRANSITIONS[action];
-    const result = await this.deps.licences.changeStatus(id, transition.from, {
-      licenceId: id, action, fromStatus: licence.status, toStatus: transition.to, reason: requireReason(reason), actor, at: this.now().toISOString(),
-    });
+    const at = this.now().toISOString();
+    const why = requireReason(reason);
+    const result = await this.deps.licences.changeStatus(
+      id,
+      transition.from,
+      { licenceId: id, action, fromStatus: licence.status, toStatus: transition.to, reason: why, actor, at },
+      statusEffects(this.deps.logOrigin, licence, action, transition.to, why, at),
+    );
     if (!result.licence) throw notFound(id);
     if (!result.changed) throw invalidTransition(action, result.licence.status);
     return result.licence;
@@ -174,16 +194,19 @@ export class LicenceService {
     const next = nextVersionId(id);
     if (!next.ok) throw problems.conflict('VERSION_EXHAUSTED', next.message);
     const at = this.now().toISOString();
+    const fieldSalts = saltsFor(fields);
     const licence = await this.produceDocument({
       ...previous, id: next.value, fields, ...validity, version: next.version, previousId: id, status: 'active', issuedAt: at,
+      fieldCommitmentRoot: fieldCommitmentRoot(fields, fieldSalts),
     }, type);
     const successor: NewLicenceRecord = {
-      licence, idempotencyKey: null, requestSha256: null,
+      licence, fieldSalts, idempotencyKey: null, requestSha256: null,
       event: { licenceId: licence.id, action: 'issue', fromStatus: null, toStatus: 'active', reason: `renewal of ${id}: ${reason}`, actor, at },
+      effects: issuanceEffects(this.deps.logOrigin, licence),
     };
     const supersede: StatusEvent = { licenceId: id, action: 'renew', fromStatus: previous.status, toStatus: 'superseded', reason, actor, at };
     try {
-      const result = await this.deps.licences.renew(id, RENEWABLE_FROM, successor, supersede);
+      const result = await this.deps.licences.renew(id, RENEWABLE_FROM, successor, supersede, statusEffects(this.deps.logOrigin, previous, 'renew', 'superseded', reason, at));
       if (!result.changed) throw invalidTransition('renew', result.licence?.status ?? 'unknown');
     } catch (error) {
       if (error instanceof LicenceStoreConflict) throw problems.conflict('ALREADY_RENEWED', `licence ${id} has already been renewed`);
@@ -314,6 +337,11 @@ function invalidTransition(action: string, status: string): ApiProblem {
 
 function summarise(errors: FieldProblem[]): string {
   return errors.map((e) => `${e.field} ${e.message}`).join('; ');
+}
+
+/** 128-bit random salt per field, so a commitment cannot be brute-forced from a guessable value. */
+function saltsFor(fields: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.keys(fields).map((name) => [name, crypto.randomBytes(16).toString('base64')]));
 }
 
 export function sha256Hex(data: Uint8Array | string): string {

@@ -1,7 +1,8 @@
 /** LicenceStore on knex: the same SQL on PostgreSQL and PGlite. */
 import type { Knex } from 'knex';
 import type { Database } from '../db/database.ts';
-import type { Licence, LicenceQuery, LicenceStatus, LicenceStore, NewLicenceRecord, StatusEvent } from './licence-types.ts';
+import { appendLeaves, enqueueLedgerStatus } from '../transparency/log-store.ts';
+import type { Licence, LicenceQuery, LicenceStatus, LicenceStore, NewLicenceRecord, StatusEvent, WriteEffects } from './licence-types.ts';
 import { LicenceStoreConflict } from './licence-types.ts';
 
 interface LicenceRow {
@@ -24,6 +25,8 @@ interface LicenceRow {
   issued_at: Date | string;
   idempotency_key: string | null;
   request_sha256: string | null;
+  field_salts: Record<string, string> | null;
+  field_commitment_root: string | null;
 }
 
 interface EventRow {
@@ -61,6 +64,7 @@ function fromRow(r: LicenceRow): Licence {
     previousId: r.previous_id,
     status: r.status,
     document: { sha256: r.document_sha256, key: r.document_key, size: r.document_size },
+    fieldCommitmentRoot: r.field_commitment_root ?? '',
     issuedAt: isoTime(r.issued_at),
   };
 }
@@ -87,6 +91,8 @@ function toRow(record: NewLicenceRecord): LicenceRow {
     issued_at: l.issuedAt,
     idempotency_key: record.idempotencyKey,
     request_sha256: record.requestSha256,
+    field_salts: JSON.stringify(record.fieldSalts) as unknown as Record<string, string>,
+    field_commitment_root: l.fieldCommitmentRoot,
   };
 }
 
@@ -103,9 +109,14 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 export function createLicenceStore(db: Database): LicenceStore {
+  const applyEffects = async (trx: Knex.Transaction, effects: WriteEffects) => {
+    await appendLeaves(trx, effects.log);
+    await enqueueLedgerStatus(trx, effects.ledger);
+  };
   const insertRecord = async (trx: Knex.Transaction, record: NewLicenceRecord) => {
     await trx('licences').insert(toRow(record));
     await trx('licence_status_events').insert(eventRow(record.event));
+    await applyEffects(trx, record.effects);
   };
 
   return {
@@ -156,18 +167,24 @@ export function createLicenceStore(db: Database): LicenceStore {
       return rows.map(eventFromRow);
     },
 
-    async changeStatus(id, from, event) {
+    async fieldSalts(id) {
+      const row = await db<LicenceRow>('licences').where({ id }).first('field_salts');
+      return row?.field_salts ?? null;
+    },
+
+    async changeStatus(id, from, event, effects) {
       return db.transaction(async (trx) => {
         const row = await trx<LicenceRow>('licences').where({ id }).forUpdate().first();
         if (!row) return { changed: false, licence: null };
         if (!from.includes(row.status)) return { changed: false, licence: fromRow(row) };
         const updated = await trx<LicenceRow>('licences').where({ id }).update({ status: event.toStatus }).returning('*');
         await trx('licence_status_events').insert(eventRow({ ...event, fromStatus: row.status }));
+        await applyEffects(trx, effects);
         return { changed: true, licence: fromRow(updated[0]!) };
       });
     },
 
-    async renew(previousId, from, successor, supersedeEvent) {
+    async renew(previousId, from, successor, supersedeEvent, supersedeEffects) {
       try {
         return await db.transaction(async (trx) => {
           const row = await trx<LicenceRow>('licences').where({ id: previousId }).forUpdate().first();
@@ -175,6 +192,7 @@ export function createLicenceStore(db: Database): LicenceStore {
           if (!from.includes(row.status)) return { changed: false, licence: fromRow(row) };
           await trx<LicenceRow>('licences').where({ id: previousId }).update({ status: 'superseded' });
           await trx('licence_status_events').insert(eventRow({ ...supersedeEvent, fromStatus: row.status }));
+          await applyEffects(trx, supersedeEffects);
           await insertRecord(trx, successor);
           return { changed: true, licence: successor.licence };
         });

@@ -1,4 +1,5 @@
 import type { HolderKind } from '../licence-types/catalogue.ts';
+import type { LogEntry, StatusOutboxEntry } from '../transparency/log-types.ts';
 
 export type LicenceStatus = 'active' | 'suspended' | 'revoked' | 'superseded';
 export type StatusAction = 'issue' | 'suspend' | 'reinstate' | 'revoke' | 'renew';
@@ -16,7 +17,15 @@ export interface Licence {
   previousId: string | null;
   status: LicenceStatus;
   document: { sha256: string; key: string; size: number };
+  /** Root over the salted field commitments (hex), also in the licence's log leaf. */
+  fieldCommitmentRoot: string;
   issuedAt: string; // ISO 8601
+}
+
+/** What a write must also do in the same transaction: log leaves and ledger status writes (outbox). */
+export interface WriteEffects {
+  log: LogEntry[];
+  ledger: StatusOutboxEntry[];
 }
 
 export interface StatusEvent {
@@ -31,9 +40,12 @@ export interface StatusEvent {
 
 export interface NewLicenceRecord {
   licence: Licence;
+  /** Per-field salts of the commitments; secret, never part of the API representation. */
+  fieldSalts: Record<string, string>;
   idempotencyKey: string | null;
   requestSha256: string | null;
   event: StatusEvent;
+  effects: WriteEffects;
 }
 
 export interface LicenceQuery {
@@ -59,9 +71,11 @@ export interface LicenceStore {
    * Changes status if the current status is one of `from` (compare-and-set under a row lock).
    * Returns the updated licence, or the unchanged one when its status was not in `from`.
    */
-  changeStatus(id: string, from: LicenceStatus[], event: StatusEvent): Promise<{ changed: boolean; licence: Licence | null }>;
+  changeStatus(id: string, from: LicenceStatus[], event: StatusEvent, effects: WriteEffects): Promise<{ changed: boolean; licence: Licence | null }>;
   /** Inserts the successor and marks the predecessor superseded, atomically; fails if already renewed. */
-  renew(previousId: string, from: LicenceStatus[], successor: NewLicenceRecord, supersedeEvent: StatusEvent): Promise<{ changed: boolean; licence: Licence | null }>;
+  renew(previousId: string, from: LicenceStatus[], successor: NewLicenceRecord, supersedeEvent: StatusEvent, supersedeEffects: WriteEffects): Promise<{ changed: boolean; licence: Licence | null }>;
+  /** The salts of a licence's field commitments (for selective disclosure). */
+  fieldSalts(id: string): Promise<Record<string, string> | null>;
 }
 
 export class LicenceStoreConflict extends Error {

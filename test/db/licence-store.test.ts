@@ -28,16 +28,23 @@ function record(id: string, overrides: Partial<Licence> = {}, idempotencyKey: st
     previousId: null,
     status: 'active',
     document: { sha256: 'a'.repeat(64), key: `licences/sha256/${'a'.repeat(64)}.pdf`, size: 1234 },
+    fieldCommitmentRoot: 'c'.repeat(64),
     issuedAt: '2026-01-01T08:00:00.000Z',
     ...overrides,
   };
   return {
     licence,
+    fieldSalts: { address: 'c2FsdA==', nested: 'c2FsdDI=' },
     idempotencyKey,
     requestSha256: idempotencyKey ? 'b'.repeat(64) : null,
     event: { licenceId: id, action: 'issue', fromStatus: null, toStatus: 'active', reason: 'issued', actor: ISSUER, at: licence.issuedAt },
+    effects: { log: [{ origin: LOG, subject: id, leaf: { kind: 'licence.issued', licenceId: id } }], ledger: [{ licenceId: id, status: 'active', reasonSha256: 'd'.repeat(64) }] },
   };
 }
+
+const LOG = 'test.local/log';
+const statusEffects = (id: string) => ({ log: [{ origin: LOG, subject: id, leaf: { kind: 'licence.status', licenceId: id } }], ledger: [{ licenceId: id, status: 'x', reasonSha256: 'e'.repeat(64) }] });
+const leavesAbout = async (db: TestDatabase['db'], id: string) => (await db('log_leaves').where({ subject: id }).orderBy('leaf_index')).map((r) => JSON.parse(r.leaf_data).kind);
 
 for (const engine of TEST_ENGINES) {
   describe(`stores on ${engine}`, function () {
@@ -76,6 +83,10 @@ for (const engine of TEST_ENGINES) {
       await store.insert(r);
       expect(await store.get(r.licence.id)).to.deep.equal(r.licence);
       expect(await store.history(r.licence.id)).to.deep.equal([r.event]);
+      expect(await store.fieldSalts(r.licence.id)).to.deep.equal(r.fieldSalts);
+      // the log leaf and the ledger outbox entry were written in the same transaction
+      expect(await leavesAbout(t.db, r.licence.id)).to.deep.equal(['licence.issued']);
+      expect(await t.db('ledger_status_outbox').where({ licence_id: r.licence.id })).to.have.length(1);
     });
 
     it('refuses a second licence with the same idempotency key, and finds it by key', async () => {
@@ -89,6 +100,9 @@ for (const engine of TEST_ENGINES) {
       }
       expect(error).to.be.instanceOf(LicenceStoreConflict);
       expect(await store.get('BL.111101050000100149.0000000003.01.X')).to.equal(null);
+      // a failed write leaves no leaf and no outbox entry behind
+      expect(await leavesAbout(t.db, 'BL.111101050000100149.0000000003.01.X')).to.deep.equal([]);
+      expect(await t.db('ledger_status_outbox').where({ licence_id: 'BL.111101050000100149.0000000003.01.X' })).to.have.length(0);
       const found = await store.findByIdempotencyKey(ISSUER, 'key-1');
       expect(found?.licence.id).to.equal('BL.111101050000100149.0000000002.01.X');
     });
@@ -98,11 +112,12 @@ for (const engine of TEST_ENGINES) {
       const id = 'BL.111101050000100149.0000000004.01.X';
       await store.insert(record(id));
       const event = { licenceId: id, action: 'suspend' as const, fromStatus: 'active' as const, toStatus: 'suspended' as const, reason: 'r', actor: ISSUER, at: '2026-02-01T00:00:00.000Z' };
-      const results = await Promise.all(Array.from({ length: 8 }, () => store.changeStatus(id, ['active'], event)));
+      const results = await Promise.all(Array.from({ length: 8 }, () => store.changeStatus(id, ['active'], event, statusEffects(id))));
       expect(results.filter((r) => r.changed)).to.have.length(1);
       expect((await store.get(id))!.status).to.equal('suspended');
       expect((await store.history(id)).map((e) => e.action)).to.deep.equal(['issue', 'suspend']);
-      expect(await store.changeStatus('missing', ['active'], event)).to.deep.equal({ changed: false, licence: null });
+      expect(await leavesAbout(t.db, id)).to.deep.equal(['licence.issued', 'licence.status']); // one status leaf, not eight
+      expect(await store.changeStatus('missing', ['active'], event, statusEffects('missing'))).to.deep.equal({ changed: false, licence: null });
     });
 
     it('renews atomically and refuses a second renewal of the same licence', async () => {
@@ -111,12 +126,31 @@ for (const engine of TEST_ENGINES) {
       await store.insert(record(id));
       const successor = record('BL.111101050000100149.0000000005.02.X', { version: 2, previousId: id });
       const supersede = { licenceId: id, action: 'renew' as const, fromStatus: 'active' as const, toStatus: 'superseded' as const, reason: 'renewed', actor: ISSUER, at: '2026-03-01T00:00:00.000Z' };
-      expect((await store.renew(id, ['active'], successor, supersede)).changed).to.equal(true);
+      expect((await store.renew(id, ['active'], successor, supersede, statusEffects(id))).changed).to.equal(true);
       expect((await store.get(id))!.status).to.equal('superseded');
       const fork = record('BL.111101050000100149.0000000005.03.X', { version: 3, previousId: id });
-      const second = await store.renew(id, ['active', 'suspended'], fork, supersede);
+      const second = await store.renew(id, ['active', 'suspended'], fork, supersede, statusEffects(id));
       expect(second.changed).to.equal(false);
       expect(await store.get(fork.licence.id)).to.equal(null);
+    });
+
+    it('appends log leaves without gaps or duplicates under concurrent writers, with correct roots', async () => {
+      const { LogStore } = await import('../../src/transparency/log-store.ts');
+      const { rootFromLeafHashes, hashLeaf, verifyInclusion, verifyConsistency } = await import('../../src/transparency/merkle.ts');
+      const store = createLicenceStore(t.db);
+      const logs = new LogStore(t.db);
+      const before = await logs.size(LOG);
+      await Promise.all(Array.from({ length: 25 }, (_, i) => store.insert(record(`FB.111101050000100149.00000009${String(i).padStart(2, '0')}.01.X`))));
+      const size = await logs.size(LOG);
+      expect(size).to.equal(before + 25);
+      const leaves = await logs.leaves(LOG, 0, size);
+      expect(leaves.map((l) => l.index)).to.deep.equal(Array.from({ length: size }, (_, i) => i));
+      const hashes = leaves.map((l) => hashLeaf(new TextEncoder().encode(l.data)));
+      const root = await logs.root(LOG, size);
+      expect(Buffer.from(root).toString('hex')).to.equal(Buffer.from(rootFromLeafHashes(hashes)).toString('hex'));
+      for (const index of [0, Math.floor(size / 2), size - 1]) verifyInclusion(hashes[index]!, index, size, await logs.inclusionProof(LOG, index, size), root);
+      const oldRoot = await logs.root(LOG, before);
+      verifyConsistency(before, size, await logs.consistencyProof(LOG, before, size), oldRoot, root);
     });
 
     it('lists newest first with filters and keyset pagination', async () => {

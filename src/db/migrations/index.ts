@@ -4,13 +4,17 @@
  */
 import type { Knex } from 'knex';
 import * as m001 from './001_foundation.ts';
+import * as m002 from './002_transparency_log.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
   down(knex: Knex): Promise<void>;
 }
 
-const migrations: Array<[string, Migration]> = [['001_foundation', m001]];
+const migrations: Array<[string, Migration]> = [
+  ['001_foundation', m001],
+  ['002_transparency_log', m002],
+];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
   getMigrations: async () => migrations,

@@ -1,0 +1,187 @@
+/**
+ * The transparency log on knex (PostgreSQL or PGlite). Appends run inside the caller's transaction and
+ * serialise on the origin's head row; every perfect subtree hash is stored when it completes, so the root,
+ * an inclusion proof and a consistency proof each cost one batched read of O(log n) nodes at any size.
+ */
+import crypto from 'node:crypto';
+import canonicalize from 'canonicalize';
+import type { Knex } from 'knex';
+import type { Database } from '../db/database.ts';
+import { buildConsistencyProof, buildInclusionProof, consistencyProofNodes, EMPTY_ROOT, hashChildren, hashLeaf, inclusionProofNodes, rootFromNodes, rootNodes } from './merkle.ts';
+import type { NodeId } from './merkle.ts';
+import type { LedgerAnchor, LogEntry, StatusOutboxEntry, StoredCheckpoint, StoredLeaf } from './log-types.ts';
+
+type Executor = Knex | Knex.Transaction;
+
+export function canonicalLeaf(leaf: Record<string, unknown>): string {
+  const text = canonicalize(leaf);
+  if (text === undefined) throw new Error('leaf is not JSON-serialisable');
+  return text;
+}
+
+/** Appends entries in order within `trx`; returns their leaf indices. */
+export async function appendLeaves(trx: Knex.Transaction, entries: LogEntry[]): Promise<number[]> {
+  const indices: number[] = [];
+  for (const entry of entries) indices.push(await appendLeaf(trx, entry));
+  return indices;
+}
+
+async function appendLeaf(trx: Knex.Transaction, entry: LogEntry): Promise<number> {
+  await trx('log_heads').insert({ origin: entry.origin, size: 0 }).onConflict('origin').ignore();
+  const head = await trx('log_heads').where({ origin: entry.origin }).forUpdate().first();
+  const index = Number(head.size);
+  const data = canonicalLeaf(entry.leaf);
+  const leafHash = hashLeaf(new TextEncoder().encode(data));
+  await trx('log_leaves').insert({ origin: entry.origin, leaf_index: index, leaf_data: data, leaf_hash: Buffer.from(leafHash), subject: entry.subject });
+  const nodes: Array<{ origin: string; level: number; node_index: number; hash: Buffer }> = [{ origin: entry.origin, level: 0, node_index: index, hash: Buffer.from(leafHash) }];
+  // Each completed left sibling makes the parent perfect: carry upwards while we are a right child.
+  let hash = leafHash;
+  let level = 0;
+  let position = index;
+  while (position % 2 === 1) {
+    const left = await trx('log_nodes').where({ origin: entry.origin, level, node_index: position - 1 }).first('hash');
+    hash = hashChildren(new Uint8Array(left.hash), hash);
+    level += 1;
+    position = (position - 1) / 2;
+    nodes.push({ origin: entry.origin, level, node_index: position, hash: Buffer.from(hash) });
+  }
+  await trx('log_nodes').insert(nodes);
+  await trx('log_heads').where({ origin: entry.origin }).update({ size: index + 1 });
+  return index;
+}
+
+export async function enqueueLedgerStatus(trx: Knex.Transaction, entries: StatusOutboxEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await trx('ledger_status_outbox').insert(entries.map((e) => ({ licence_id: e.licenceId, status: e.status, reason_sha256: e.reasonSha256 })));
+}
+
+export function sha256Hex(text: string): string {
+  return crypto.createHash('sha256').update(text).digest('hex');
+}
+
+function toCheckpoint(r: Record<string, any>): StoredCheckpoint {
+  return {
+    origin: r.origin,
+    size: Number(r.size),
+    rootHash: new Uint8Array(r.root_hash),
+    note: r.note,
+    createdAt: new Date(r.created_at).toISOString(),
+    anchor: r.anchor ?? null,
+    anchorAttempts: Number(r.anchor_attempts),
+    anchorError: r.anchor_error ?? null,
+  };
+}
+
+export class LogStore {
+  constructor(private readonly db: Database) {}
+
+  async size(origin: string, executor: Executor = this.db): Promise<number> {
+    const head = await executor('log_heads').where({ origin }).first('size');
+    return head ? Number(head.size) : 0;
+  }
+
+  /** Fetches the named perfect-subtree hashes in one query. */
+  private async nodes(origin: string, ids: readonly NodeId[]): Promise<Map<string, Uint8Array>> {
+    const found = new Map<string, Uint8Array>();
+    if (ids.length === 0) return found;
+    const rows = await this.db('log_nodes')
+      .where({ origin })
+      .whereIn(['level', 'node_index'], ids.map((id) => [id.level, id.index]))
+      .select('level', 'node_index', 'hash');
+    for (const r of rows) found.set(`${r.level}:${Number(r.node_index)}`, new Uint8Array(r.hash));
+    return found;
+  }
+
+  private async getter(origin: string, ids: readonly NodeId[]) {
+    const found = await this.nodes(origin, ids);
+    return (level: number, index: number): Uint8Array => {
+      const hash = found.get(`${level}:${index}`);
+      if (!hash) throw new Error(`log ${origin}: node ${level}:${index} is missing`);
+      return hash;
+    };
+  }
+
+  async root(origin: string, size: number): Promise<Uint8Array> {
+    if (size === 0) return EMPTY_ROOT;
+    return rootFromNodes(size, await this.getter(origin, rootNodes(size)));
+  }
+
+  async inclusionProof(origin: string, index: number, size: number): Promise<Uint8Array[]> {
+    return buildInclusionProof(index, size, await this.getter(origin, inclusionProofNodes(index, size).nodes));
+  }
+
+  async consistencyProof(origin: string, size1: number, size2: number): Promise<Uint8Array[]> {
+    return buildConsistencyProof(size1, size2, await this.getter(origin, consistencyProofNodes(size1, size2).nodes));
+  }
+
+  async leaves(origin: string, start: number, end: number): Promise<StoredLeaf[]> {
+    const rows = await this.db('log_leaves').where({ origin }).andWhere('leaf_index', '>=', start).andWhere('leaf_index', '<', end).orderBy('leaf_index');
+    return rows.map((r) => ({ origin, index: Number(r.leaf_index), subject: r.subject, data: r.leaf_data, createdAt: new Date(r.created_at).toISOString() }));
+  }
+
+  async leavesAbout(origin: string, subject: string): Promise<StoredLeaf[]> {
+    const rows = await this.db('log_leaves').where({ origin, subject }).orderBy('leaf_index');
+    return rows.map((r) => ({ origin, index: Number(r.leaf_index), subject: r.subject, data: r.leaf_data, createdAt: new Date(r.created_at).toISOString() }));
+  }
+
+  async latestCheckpoint(origin: string, opts: { anchoredOnly?: boolean } = {}): Promise<StoredCheckpoint | null> {
+    const q = this.db('log_checkpoints').where({ origin }).orderBy('size', 'desc').first();
+    if (opts.anchoredOnly) q.whereNotNull('anchor');
+    const row = await q;
+    return row ? toCheckpoint(row) : null;
+  }
+
+  /** The smallest checkpoint that covers leaf `index`, preferring anchored ones (for receipts). */
+  async checkpointCovering(origin: string, index: number): Promise<StoredCheckpoint | null> {
+    const anchored = await this.db('log_checkpoints').where({ origin }).andWhere('size', '>', index).whereNotNull('anchor').orderBy('size', 'desc').first();
+    if (anchored) return toCheckpoint(anchored);
+    const any = await this.db('log_checkpoints').where({ origin }).andWhere('size', '>', index).orderBy('size', 'desc').first();
+    return any ? toCheckpoint(any) : null;
+  }
+
+  async checkpointAt(origin: string, size: number): Promise<StoredCheckpoint | null> {
+    const row = await this.db('log_checkpoints').where({ origin, size }).first();
+    return row ? toCheckpoint(row) : null;
+  }
+
+  async listCheckpoints(origin: string, limit: number, beforeSize?: number): Promise<StoredCheckpoint[]> {
+    const q = this.db('log_checkpoints').where({ origin }).orderBy('size', 'desc').limit(limit);
+    if (beforeSize !== undefined) q.andWhere('size', '<', beforeSize);
+    return (await q).map(toCheckpoint);
+  }
+
+  async pendingCheckpoints(origin: string): Promise<StoredCheckpoint[]> {
+    return (await this.db('log_checkpoints').where({ origin }).whereNull('anchor').orderBy('size')).map(toCheckpoint);
+  }
+
+  async saveCheckpoint(origin: string, size: number, rootHash: Uint8Array, note: string): Promise<void> {
+    await this.db('log_checkpoints').insert({ origin, size, root_hash: Buffer.from(rootHash), note }).onConflict(['origin', 'size']).ignore();
+  }
+
+  async recordAnchor(origin: string, size: number, anchor: LedgerAnchor): Promise<void> {
+    await this.db('log_checkpoints').where({ origin, size }).update({ anchor: JSON.stringify(anchor), anchor_error: null });
+  }
+
+  async recordAnchorFailure(origin: string, size: number, error: string): Promise<void> {
+    await this.db('log_checkpoints').where({ origin, size }).update({ anchor_error: error.slice(0, 1000), anchor_attempts: this.db.raw('anchor_attempts + 1') });
+  }
+
+  async pendingStatusWrites(limit: number): Promise<Array<StatusOutboxEntry & { id: number }>> {
+    const rows = await this.db('ledger_status_outbox').whereNull('anchor').orderBy('id').limit(limit);
+    return rows.map((r) => ({ id: Number(r.id), licenceId: r.licence_id, status: r.status, reasonSha256: r.reason_sha256 }));
+  }
+
+  async countPendingStatusWrites(): Promise<number> {
+    const [row] = await this.db('ledger_status_outbox').whereNull('anchor').count({ n: '*' });
+    return Number(row?.n ?? 0);
+  }
+
+  async recordStatusWritten(id: number, anchor: LedgerAnchor): Promise<void> {
+    await this.db('ledger_status_outbox').where({ id }).update({ anchor: JSON.stringify(anchor), last_error: null });
+  }
+
+  async recordStatusFailure(id: number, error: string): Promise<void> {
+    await this.db('ledger_status_outbox').where({ id }).update({ last_error: error.slice(0, 1000), attempts: this.db.raw('attempts + 1') });
+  }
+}
+

@@ -1,0 +1,107 @@
+/**
+ * Receipts, proofs and ledger facts: what an auditor needs to check the vault without trusting it.
+ * Proofs and checkpoints are public data; leaves and licence-specific facts follow the licence's access rules.
+ */
+import type { Principal } from '../auth/principal.ts';
+import { hasRole } from '../auth/principal.ts';
+import { ApiProblem, problems } from '../http/problem.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import type { LicenceService } from '../licences/licence-service.ts';
+import { base64Encode } from './checkpoint.ts';
+import type { LogStore } from './log-store.ts';
+import type { StoredCheckpoint } from './log-types.ts';
+
+export interface Receipt {
+  licenceId: string;
+  leafIndex: number;
+  treeSize: number;
+  leafData: string;
+  inclusionProof: string[];
+  checkpoint: string;
+  anchor: (StoredCheckpoint['anchor'] & { coveredBySize?: number }) | null;
+}
+
+export class TransparencyService {
+  constructor(
+    private readonly deps: { logs: LogStore; ledger: Ledger; licences: LicenceService; origin: string; vkey: string },
+  ) {}
+
+  get origin(): string {
+    return this.deps.origin;
+  }
+
+  get vkey(): string {
+    return this.deps.vkey;
+  }
+
+  async receipt(principal: Principal | null, licenceId: string): Promise<Receipt> {
+    await this.deps.licences.getForAudit(principal, licenceId);
+    const leaf = (await this.deps.logs.leavesAbout(this.deps.origin, licenceId)).find((l) => JSON.parse(l.data).kind === 'licence.issued');
+    if (!leaf) throw new ApiProblem(500, 'LEAF_MISSING', `licence ${licenceId} has no log leaf`);
+    const checkpoint = await this.deps.logs.checkpointCovering(this.deps.origin, leaf.index);
+    if (!checkpoint) {
+      throw new ApiProblem(409, 'RECEIPT_PENDING', 'the licence is logged but not yet in a signed checkpoint; retry shortly', {}, { 'Retry-After': '10' });
+    }
+    const proof = await this.deps.logs.inclusionProof(this.deps.origin, leaf.index, checkpoint.size);
+    return {
+      licenceId,
+      leafIndex: leaf.index,
+      treeSize: checkpoint.size,
+      leafData: leaf.data,
+      inclusionProof: proof.map(base64Encode),
+      checkpoint: checkpoint.note,
+      anchor: checkpoint.anchor,
+    };
+  }
+
+  async latestCheckpoint(): Promise<StoredCheckpoint> {
+    const checkpoint = await this.deps.logs.latestCheckpoint(this.deps.origin);
+    if (!checkpoint) throw problems.notFound('NO_CHECKPOINT', 'the log has no checkpoint yet');
+    return checkpoint;
+  }
+
+  listCheckpoints(limit: number, beforeSize?: number): Promise<StoredCheckpoint[]> {
+    return this.deps.logs.listCheckpoints(this.deps.origin, limit, beforeSize);
+  }
+
+  async consistency(first: number, second: number): Promise<string[]> {
+    const size = await this.deps.logs.size(this.deps.origin);
+    if (first > second || second > size || first < 1) {
+      throw problems.badRequest('SIZES_INVALID', `need 1 ≤ first ≤ second ≤ ${size} (current tree size)`, [{ field: 'first', message: 'out of range' }]);
+    }
+    return (await this.deps.logs.consistencyProof(this.deps.origin, first, second)).map(base64Encode);
+  }
+
+  async leaves(principal: Principal | null, start: number, end: number) {
+    if (!hasRole(principal, 'auditor')) throw principal ? problems.forbidden('ROLE_REQUIRED', 'reading log leaves needs the auditor role') : problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
+    if (end <= start || end - start > 1000) throw problems.badRequest('RANGE_INVALID', 'need start < end and at most 1000 leaves', [{ field: 'end', message: 'out of range' }]);
+    return this.deps.logs.leaves(this.deps.origin, start, end);
+  }
+
+  /** Was licence X valid at time T — answered from the ledger, not from the vault's own tables. */
+  async validityAt(principal: Principal | null, licenceId: string, at: Date) {
+    const licence = await this.deps.licences.getForAudit(principal, licenceId);
+    const record = await this.deps.ledger.getLicenceStatus(licenceId, at);
+    const withinWindow = at.toISOString().slice(0, 10) >= licence.validFrom && (licence.validUntil === null || at.toISOString().slice(0, 10) <= licence.validUntil);
+    return {
+      licenceId,
+      at: at.toISOString(),
+      ledgerStatus: record?.status ?? null,
+      ledgerTxId: record?.txId ?? null,
+      withinValidityWindow: withinWindow,
+      valid: record?.status === 'active' && withinWindow,
+    };
+  }
+
+  async ledgerFacts(licenceId: string | null) {
+    const [anchored, status] = await Promise.all([
+      this.deps.ledger.getAnchoredCheckpoint(this.deps.origin),
+      licenceId ? this.deps.ledger.getLicenceStatus(licenceId) : Promise.resolve(null),
+    ]);
+    return {
+      ledger: this.deps.ledger.kind,
+      anchoredCheckpoint: anchored ? { origin: anchored.origin, size: anchored.size, rootHashBase64: base64Encode(anchored.rootHash), txId: anchored.txId, anchoredAt: anchored.anchoredAt } : null,
+      licenceStatus: status ? { status: status.status, changedAt: status.changedAt, txId: status.txId } : null,
+    };
+  }
+}

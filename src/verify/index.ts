@@ -1,0 +1,16 @@
+/** Public surface of the licence verifier (pure; usable from the CLI, the API and the browser). */
+export { verifyLicence } from './licence-verifier.ts';
+export type {
+  CheckName,
+  CheckOutcome,
+  LedgerFacts,
+  TrustPolicy,
+  VerificationReport,
+  VerifyOptions,
+} from './licence-verifier.ts';
+export { parseReceipt, parseLeafData } from './receipt.ts';
+export type { Receipt, ReceiptAnchor, LeafFields } from './receipt.ts';
+export { LicenceVerificationError, isLicenceVerificationError } from './failure.ts';
+export type { VerificationCode } from './failure.ts';
+export { extractPdfSignature } from './pdf-signature.ts';
+export type { PdfSignature } from './pdf-signature.ts';
