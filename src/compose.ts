@@ -112,17 +112,22 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
   const ledger = overrides.ledger ?? openLedger(config, db, layout.keysDir);
   const logs = new LogStore(db);
   const checkpointSigner = parseSigner(loadOrCreateCheckpointSkey(path.join(layout.keysDir, 'log-checkpoint.skey'), config.transparency.logOrigin));
-  const transparency = new TransparencyService({ logs, ledger, licences, origin: config.transparency.logOrigin, vkey: checkpointSigner.vkey });
+  const issuerCaPath = path.join(layout.pkiDir, 'issuer-ca.cert.pem');
+  const transparency = new TransparencyService({
+    logs, ledger, licences, origin: config.transparency.logOrigin, vkey: checkpointSigner.vkey,
+    issuerCaCertsDer: () => (fs.existsSync(issuerCaPath) ? [new Uint8Array(new crypto.X509Certificate(fs.readFileSync(issuerCaPath)).raw)] : []),
+  });
   const anchorer = new Anchorer({
     db, logs, ledger, origins: [config.transparency.logOrigin], signer: checkpointSigner,
     batchLeaves: config.transparency.anchorBatchLeaves, intervalMs: config.transparency.anchorIntervalMs,
     logger: logger.child({ component: 'anchorer' }), now: overrides.now,
   });
-  const issuerCaPath = path.join(layout.pkiDir, 'issuer-ca.cert.pem');
 
   const metrics = createMetrics();
   const app = await createApp({
     logger, metrics, maxBodyBytes: config.maxBodyBytes, authenticate,
+    largeBodyRoutes: [{ path: '/verify', maxBytes: 12 * 1024 * 1024 }],
+    rateLimits: [{ path: '/verify', windowMs: 60_000, limit: config.verifyRateLimitPerMinute }],
     staticMounts: [
       { path: '/docs/assets', directory: swaggerUiDirectory() },
       { path: '/docs/static', directory: path.join(path.dirname(fileURLToPath(import.meta.url)), 'operations', 'docs-static') },

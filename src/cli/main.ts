@@ -40,6 +40,21 @@ program
     await printOrFail(response, (body) => (body as { id_token: string }).id_token);
   });
 
+program
+  .command('verify')
+  .description('verify an e-licence PDF: signature, issuer CA, document hash, inclusion proof, checkpoint, ledger anchor, status')
+  .argument('<file.pdf>', 'the e-licence PDF')
+  .option('--receipt <file>', 'the receipt JSON (GET /licences/{id}/receipt); without it the log checks are not run')
+  .option('--offline', 'do not ask the ledger (anchor and status checks are not run)')
+  .option('--url <baseUrl>', 'service to fetch trust material and ledger facts from (default: PUBLIC_BASE_URL)')
+  .option('--ca <file...>', 'trusted issuer CA certificate(s), PEM (default: fetched from <url>/pki/issuer-ca.pem)')
+  .option('--vkey <vkey>', 'checkpoint verifier key, or a file containing it (default: fetched from <url>/transparency/vkey)')
+  .option('--json', 'print the full report as JSON')
+  .action(async (file: string, opts: { receipt?: string; offline?: boolean; url?: string; ca?: string[]; vkey?: string; json?: boolean }) => {
+    const { runVerify } = await import('./verify-command.ts');
+    process.exitCode = await runVerify(file, { ...opts, baseUrl: (opts.url ?? loadConfig().publicBaseUrl).replace(/\/$/, '') });
+  });
+
 async function printOrFail(response: Response, pick: (body: unknown) => string): Promise<void> {
   const body = (await response.json().catch(() => ({}))) as { detail?: string; code?: string };
   if (!response.ok) {

@@ -37,6 +37,8 @@ export interface Config {
   accessTokenTtlSeconds: number;
   /** Largest accepted JSON body. */
   maxBodyBytes: number;
+  /** Public POST /verify calls per client address per minute. */
+  verifyRateLimitPerMinute: number;
   fontPaths: string[] | null;
   logLevel: string;
   /** Seed one development department of each kind on start. */
@@ -113,6 +115,7 @@ export function loadConfig(env: Env = process.env): Config {
     devIdpEnabled,
     accessTokenTtlSeconds: intFrom(env, 'ACCESS_TOKEN_TTL_SECONDS', 300),
     maxBodyBytes: intFrom(env, 'MAX_BODY_BYTES', 256 * 1024),
+    verifyRateLimitPerMinute: intFrom(env, 'VERIFY_RATE_LIMIT_PER_MINUTE', 60),
     fontPaths: env.FONT_PATHS ? env.FONT_PATHS.split(':').filter(Boolean) : null,
     logLevel: env.LOG_LEVEL || 'info',
     seedDevData: boolFrom(env, 'SEED_DEV_DATA', env.DATABASE_URL === undefined),

@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
+import { rateLimit } from 'express-rate-limit';
 import { OpenAPIBackend } from 'openapi-backend';
 import type { Context } from 'openapi-backend';
 import { pinoHttp } from 'pino-http';
@@ -30,6 +31,10 @@ export interface AppOptions {
   maxBodyBytes: number;
   /** Extra express routers mounted before the API (static assets of the docs page). */
   staticMounts?: Array<{ path: string; directory: string }>;
+  /** Routes that accept larger JSON bodies than maxBodyBytes (e.g. a PDF to verify). */
+  largeBodyRoutes?: Array<{ path: string; maxBytes: number }>;
+  /** Per-client-address request limits on public routes. */
+  rateLimits?: Array<{ path: string; windowMs: number; limit: number }>;
 }
 
 type Locals = { principal?: Principal | null; operationId?: string };
@@ -118,6 +123,16 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
     next();
   });
   for (const mount of options.staticMounts ?? []) app.use(mount.path, express.static(mount.directory, { index: false, fallthrough: false }));
+  for (const limit of options.rateLimits ?? []) {
+    app.use(limit.path, rateLimit({
+      windowMs: limit.windowMs,
+      limit: limit.limit,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      handler: (req, res) => writeResult(res, problemResult(new ApiProblem(429, 'RATE_LIMITED', `at most ${limit.limit} requests per ${limit.windowMs / 1000} s to ${limit.path}`)), req.path),
+    }));
+  }
+  for (const route of options.largeBodyRoutes ?? []) app.use(route.path, express.json({ limit: route.maxBytes, type: ['application/json'] }));
   app.use(express.json({ limit: options.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
   app.use(async (req: Request, res: Response, next: NextFunction) => {

@@ -146,6 +146,11 @@ export class LicenceService {
     return this.deps.licences.history(id);
   }
 
+  /** Whoever holds the document may learn which licence it is (public verification). */
+  findByDocument(sha256: string): Promise<Licence | null> {
+    return this.deps.licences.findByDocumentSha256(sha256);
+  }
+
   /** Metadata access for the licence's issuer, its holder, and auditors (never the document or fields to auditors). */
   async getForAudit(principal: Principal | null, id: string): Promise<Licence> {
     const licence = await this.deps.licences.get(id);

@@ -144,6 +144,11 @@ export function createLicenceStore(db: Database): LicenceStore {
       return row ? fromRow(row) : null;
     },
 
+    async findByDocumentSha256(sha256) {
+      const row = await db<LicenceRow>('licences').where({ document_sha256: sha256 }).first();
+      return row ? fromRow(row) : null;
+    },
+
     async findByIdempotencyKey(issuerCode, key) {
       const row = await db<LicenceRow>('licences').where({ issuer_code: issuerCode, idempotency_key: key }).first();
       return row ? { licence: fromRow(row), requestSha256: row.request_sha256 } : null;

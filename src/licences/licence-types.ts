@@ -64,6 +64,7 @@ export interface LicenceStore {
   allocateSerial(typeCode: string, issuerCode: string): Promise<bigint>;
   insert(record: NewLicenceRecord): Promise<void>;
   get(id: string): Promise<Licence | null>;
+  findByDocumentSha256(sha256: string): Promise<Licence | null>;
   findByIdempotencyKey(issuerCode: string, key: string): Promise<{ licence: Licence; requestSha256: string | null } | null>;
   list(query: LicenceQuery): Promise<Licence[]>;
   history(id: string): Promise<StatusEvent[]>;

@@ -112,6 +112,20 @@ describe('pdf: render pool (worker threads)', function () {
     expect(results[3]!.status).to.equal('fulfilled');
   });
 
+  it('a job that blocks its worker past jobTimeoutMs rejects with RENDER_TIMEOUT and the worker is replaced', async () => {
+    const p = createRenderPool({ size: 1, jobTimeoutMs: 1500, testHooks: true });
+    try {
+      await p.ready();
+      const queued = p.render(sampleLicenceInput({ licenceId: licenceId(600) }), signer, { signingTime });
+      const err = await rejection(renderPoolTestHooks(p).hangWorker());
+      expect(err.code).to.equal('RENDER_TIMEOUT');
+      expect((await queued).length).to.be.greaterThan(1000); // ran on the replacement worker
+      expect(p.stats().restarts).to.equal(1);
+    } finally {
+      await p.close({ force: true });
+    }
+  });
+
   it('backpressure: a full queue makes render wait (default) or reject with RENDER_POOL_BUSY', async () => {
     const waiting = createRenderPool({ size: 1, maxQueue: 1 });
     const rejecting = createRenderPool({ size: 1, maxQueue: 1, overflow: 'reject' });
@@ -174,6 +188,24 @@ describe('pdf: render pool (worker threads)', function () {
     const out = spawnSync('pdfsig', [path], { encoding: 'utf8' }).stdout;
     expect(out).to.contain('Signature is Valid.');
     expect(Buffer.from(pdf).toString('latin1')).to.contain(`/Reason (E-licence ${licenceId(500)} issued)`);
+  });
+
+  it('in a plain `node --import tsx` process: pending work keeps the process alive, an idle pool does not', () => {
+    const poolUrl = new URL('./render-pool.ts', import.meta.url).href;
+    const script = `
+      import { createRenderPool } from ${JSON.stringify(poolUrl)};
+      const pool = createRenderPool({ size: 1, fontPaths: ['/nonexistent.ttf'] });
+      const err = await pool.ready().catch((e) => e); // no ready() ref of its own: the starting worker holds one
+      console.log('STARTED', err.code);
+      const ok = createRenderPool({ size: 1 });
+      await ok.ready();
+      console.log('READY', ok.stats().ready); // never closed: must still exit
+    `;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30000 });
+    expect(r.stdout).to.contain('STARTED RENDER_POOL_START_FAILED');
+    expect(r.stdout).to.contain('READY 1');
+    expect(r.signal, 'process hung (killed by timeout)').to.equal(null);
+    expect(r.status).to.equal(0);
   });
 
   it('renderPoolTestHooks refuses pools created without testHooks', async () => {

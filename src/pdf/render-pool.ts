@@ -20,7 +20,8 @@
  * `overflow: 'reject'` for load shedding: `render` then rejects with code RENDER_POOL_BUSY (map to 503).
  *
  * Crashes: a worker that exits while a job is in flight rejects that job (RENDER_WORKER_CRASHED; not
- * retried, so a job that kills its worker cannot kill the whole pool) and is replaced. A worker that dies
+ * retried, so a job that kills its worker cannot kill the whole pool) and is replaced; a job running past
+ * `jobTimeoutMs` terminates its worker the same way (RENDER_TIMEOUT). A worker that dies
  * before it is ready (e.g. no font loads) puts the pool in a failed state instead of respawn-looping.
  */
 import { readFileSync } from 'node:fs';
@@ -45,6 +46,8 @@ export interface RenderPoolOptions {
   maxQueue?: number;
   /** Full queue: 'wait' (default) for room, or 'reject' with RENDER_POOL_BUSY. */
   overflow?: 'wait' | 'reject';
+  /** A job running longer than this terminates its worker (RENDER_TIMEOUT; the worker is replaced). Default 30 s. */
+  jobTimeoutMs?: number;
   /** Enables renderPoolTestHooks(pool). Tests only. */
   testHooks?: boolean;
 }
@@ -80,7 +83,7 @@ export interface RenderPool {
   close(opts?: { force?: boolean }): Promise<void>;
 }
 
-export type RenderPoolErrorCode = 'RENDER_POOL_CLOSED' | 'RENDER_POOL_BUSY' | 'RENDER_WORKER_CRASHED' | 'RENDER_POOL_START_FAILED';
+export type RenderPoolErrorCode = 'RENDER_POOL_CLOSED' | 'RENDER_POOL_BUSY' | 'RENDER_WORKER_CRASHED' | 'RENDER_TIMEOUT' | 'RENDER_POOL_START_FAILED';
 
 export class RenderPoolError extends Error {
   readonly code: RenderPoolErrorCode;
@@ -102,6 +105,8 @@ interface Slot {
   ready: boolean;
   job: Job | null;
   lastError: Error | null;
+  timedOut: boolean;
+  timer: NodeJS.Timeout | null;
   /** Settles when the worker has loaded its fonts (or rejects when it exits before that). */
   started: Promise<void>;
   markStarted(err?: Error): void;
@@ -154,6 +159,7 @@ export function createRenderPool(options: RenderPoolOptions = {}): RenderPool {
   const size = Math.max(1, Math.floor(options.size ?? availableParallelism()));
   const maxQueue = Math.max(1, Math.floor(options.maxQueue ?? size * 4));
   const overflow = options.overflow ?? 'wait';
+  const jobTimeoutMs = options.jobTimeoutMs ?? 30_000;
   const workerData: RenderWorkerData = { fontPaths: [...(options.fontPaths ?? DEFAULT_FONT_PATHS)], testHooks: options.testHooks === true };
 
   const queue: Job[] = [];
@@ -175,21 +181,25 @@ export function createRenderPool(options: RenderPoolOptions = {}): RenderPool {
       markStarted = (err) => (err ? rej(err) : res());
     });
     started.catch(() => {}); // observed through ready()
-    const slot: Slot = { worker: spawnWorker(workerData), ready: false, job: null, lastError: null, started, markStarted };
+    const slot: Slot = { worker: spawnWorker(workerData), ready: false, job: null, lastError: null, timedOut: false, timer: null, started, markStarted };
     slots[index] = slot;
     const { worker } = slot;
-    worker.unref(); // idle workers never keep the process alive; ref'd while a job is in flight
     worker.on('message', (msg: RenderWorkerResponse) => {
       if (slots[index] !== slot) return;
       if (msg.kind === 'ready') {
         slot.ready = true;
         slot.markStarted();
+        // Ref'd while starting and while a job is in flight, so pending work keeps the process alive; an
+        // idle pool does not. (unref only here, after the listeners: adding a 'message' listener re-refs.)
+        worker.unref();
         pump();
         return;
       }
       const job = slot.job;
       if (!job || job.request.id !== msg.id) return; // cannot happen: one job in flight per worker
       slot.job = null;
+      if (slot.timer) clearTimeout(slot.timer);
+      slot.timer = null;
       worker.unref();
       if (msg.kind === 'result') {
         counts.completed++;
@@ -208,14 +218,19 @@ export function createRenderPool(options: RenderPoolOptions = {}): RenderPool {
       const why = `render worker ${index} exited with code ${code}${slot.lastError ? `: ${slot.lastError.message}` : ''}`;
       const job = slot.job;
       slot.job = null;
-      if (!slot.ready) slot.markStarted(failure ?? new RenderPoolError(terminating ? 'RENDER_POOL_CLOSED' : 'RENDER_POOL_START_FAILED', why));
+      if (slot.timer) clearTimeout(slot.timer);
+      const closedErr = failure ?? new RenderPoolError('RENDER_POOL_CLOSED', 'render pool closed');
+      const startErr = terminating ? closedErr : new RenderPoolError('RENDER_POOL_START_FAILED', why);
+      if (!slot.ready) slot.markStarted(startErr);
       if (job) {
         counts.failed++;
-        job.reject(terminating ? (failure ?? new RenderPoolError('RENDER_POOL_CLOSED', 'render pool closed')) : new RenderPoolError('RENDER_WORKER_CRASHED', why));
+        if (terminating) job.reject(closedErr);
+        else if (slot.timedOut) job.reject(new RenderPoolError('RENDER_TIMEOUT', `render job exceeded ${jobTimeoutMs} ms; worker ${index} terminated`));
+        else job.reject(new RenderPoolError('RENDER_WORKER_CRASHED', why));
       }
       if (terminating) return;
       if (!slot.ready) {
-        fail(new RenderPoolError('RENDER_POOL_START_FAILED', why));
+        fail(startErr);
         return;
       }
       counts.restarts++;
@@ -244,6 +259,11 @@ export function createRenderPool(options: RenderPoolOptions = {}): RenderPool {
       slot.job = job;
       slot.worker.ref();
       slot.worker.postMessage(job.request);
+      slot.timer = setTimeout(() => {
+        slot.timedOut = true;
+        void slot.worker.terminate();
+      }, jobTimeoutMs);
+      slot.timer.unref();
       waiters.shift()?.(); // one queue place freed: admit one waiting caller
     }
   }
@@ -328,12 +348,15 @@ export function renderPoolTestHooks(pool: RenderPool): {
   workers(): Worker[];
   /** Sends a job that makes its worker call process.exit(code); the promise rejects when the worker dies. */
   exitWorker(code?: number): Promise<Uint8Array>;
+  /** Sends a job that busy-loops forever in its worker (only the job timeout ends it). */
+  hangWorker(): Promise<Uint8Array>;
 } {
   const p = internals.get(pool);
   if (!p?.testHooks) throw new Error('renderPoolTestHooks: pool was not created with testHooks: true');
   return {
     workers: () => p.slots().map((s) => s.worker),
-    exitWorker: (code = 7) => p.submit({ kind: 'exit', id: p.nextId(), code }),
+    exitWorker: (code = 7) => p.submit({ kind: 'test', action: 'exit', id: p.nextId(), code }),
+    hangWorker: () => p.submit({ kind: 'test', action: 'hang', id: p.nextId(), code: 0 }),
   };
 }
 

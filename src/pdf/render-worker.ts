@@ -19,7 +19,7 @@ import type { PadesSigner } from './pades.ts';
 
 export interface RenderWorkerData {
   fontPaths: readonly string[];
-  /** Honour the test-only `exit` request. Never set in production. */
+  /** Honour the test-only requests. Never set in production. */
   testHooks?: boolean;
 }
 
@@ -34,14 +34,15 @@ export interface RenderRequest {
   location?: string;
 }
 
-/** Test hook: the worker calls process.exit(code) while this job is in flight (only with `testHooks`). */
-export interface ExitRequest {
-  kind: 'exit';
+/** Test hooks (honoured only with `testHooks`): exit the thread, or block it, while this job is in flight. */
+export interface TestRequest {
+  kind: 'test';
   id: number;
+  action: 'exit' | 'hang';
   code: number;
 }
 
-export type RenderWorkerRequest = RenderRequest | ExitRequest;
+export type RenderWorkerRequest = RenderRequest | TestRequest;
 
 export interface SerializedRenderError {
   message: string;
@@ -81,8 +82,9 @@ const data = workerData as RenderWorkerData;
 const fonts = loadFontChain(data.fontPaths); // throws (worker exits before 'ready') if no font loads
 
 port.on('message', (msg: RenderWorkerRequest) => {
-  if (msg.kind === 'exit') {
-    if (data.testHooks) process.exit(msg.code);
+  if (msg.kind === 'test') {
+    if (data.testHooks && msg.action === 'exit') process.exit(msg.code);
+    if (data.testHooks && msg.action === 'hang') for (;;); // until the pool's job timeout terminates us
     port.postMessage({ kind: 'error', id: msg.id, error: { message: 'test hooks are disabled' } } satisfies RenderWorkerResponse);
     return;
   }

@@ -50,6 +50,14 @@ export function transparencyRoutes(service: TransparencyService, issuerCaPem: ()
       const id = ctx.query.licenceId === undefined ? null : licenceId(String(ctx.query.licenceId));
       return { status: 200, json: await service.ledgerFacts(id) };
     },
+    async verifyLicenceDocument(ctx) {
+      const { pdf, receipt } = ctx.body as { pdf: string; receipt?: unknown };
+      const bytes = Buffer.from(pdf, 'base64');
+      if (bytes.length === 0 || bytes.toString('base64').replace(/=+$/, '') !== pdf.replace(/\s/g, '').replace(/=+$/, '')) {
+        throw problems.badRequest('PDF_NOT_BASE64', 'pdf must be the base64 of the PDF file', [{ field: 'pdf', message: 'not base64' }]);
+      }
+      return { status: 200, json: await service.verifyDocument(new Uint8Array(bytes), receipt) };
+    },
     async getIssuerCaCertificate() {
       return { status: 200, body: issuerCaPem(), contentType: 'application/x-pem-file' };
     },

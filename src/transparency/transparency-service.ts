@@ -7,6 +7,9 @@ import { hasRole } from '../auth/principal.ts';
 import { ApiProblem, problems } from '../http/problem.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { LicenceService } from '../licences/licence-service.ts';
+import { sha256Hex } from '../licences/licence-service.ts';
+import { parseReceipt, verifyLicence } from '../verify/index.ts';
+import type { TrustPolicy, VerificationReport } from '../verify/index.ts';
 import { base64Encode } from './checkpoint.ts';
 import type { LogStore } from './log-store.ts';
 import type { StoredCheckpoint } from './log-types.ts';
@@ -23,8 +26,37 @@ export interface Receipt {
 
 export class TransparencyService {
   constructor(
-    private readonly deps: { logs: LogStore; ledger: Ledger; licences: LicenceService; origin: string; vkey: string },
+    private readonly deps: { logs: LogStore; ledger: Ledger; licences: LicenceService; origin: string; vkey: string; issuerCaCertsDer: () => Uint8Array[] },
   ) {}
+
+  trustPolicy(): TrustPolicy {
+    return { issuerCaCertsDer: this.deps.issuerCaCertsDer(), checkpointVkey: this.deps.vkey, logOrigin: this.deps.origin };
+  }
+
+  /**
+   * Public verification of a PDF (POST /verify): the same pure verifier the CLI and the page run, fed with
+   * the receipt (given, or found by the document's hash) and the ledger's facts.
+   */
+  async verifyDocument(pdf: Uint8Array, givenReceipt: unknown): Promise<VerificationReport> {
+    let receipt: Receipt | null = null;
+    if (givenReceipt !== undefined && givenReceipt !== null) {
+      receipt = givenReceipt as Receipt;
+    } else {
+      const licence = await this.deps.licences.findByDocument(sha256Hex(pdf));
+      if (licence) receipt = await this.receiptFor(licence.id).catch(() => null);
+    }
+    let licenceId: string | null = null;
+    try {
+      licenceId = receipt ? parseReceipt(receipt).licenceId : null;
+    } catch {
+      licenceId = null; // the verifier reports the malformed receipt itself
+    }
+    const facts = await this.ledgerFacts(licenceId);
+    return verifyLicence(pdf, receipt as never, this.trustPolicy(), {
+      anchoredCheckpoint: facts.anchoredCheckpoint,
+      licenceStatus: facts.licenceStatus ? { status: facts.licenceStatus.status, changedAt: facts.licenceStatus.changedAt } : null,
+    });
+  }
 
   get origin(): string {
     return this.deps.origin;
@@ -36,6 +68,10 @@ export class TransparencyService {
 
   async receipt(principal: Principal | null, licenceId: string): Promise<Receipt> {
     await this.deps.licences.getForAudit(principal, licenceId);
+    return this.receiptFor(licenceId);
+  }
+
+  private async receiptFor(licenceId: string): Promise<Receipt> {
     const leaf = (await this.deps.logs.leavesAbout(this.deps.origin, licenceId)).find((l) => JSON.parse(l.data).kind === 'licence.issued');
     if (!leaf) throw new ApiProblem(500, 'LEAF_MISSING', `licence ${licenceId} has no log leaf`);
     const checkpoint = await this.deps.logs.checkpointCovering(this.deps.origin, leaf.index);

@@ -334,7 +334,7 @@ function checkAnchor(checkpoint: ParsedCheckpoint, ledger: LedgerFacts): CheckOu
   if (anchored.size > checkpoint.size) {
     return passed(
       'anchor',
-      `anchored at a later checkpoint (size ${anchored.size} >= ${checkpoint.size}); consistency is checked by the ledger`,
+      `anchored at a later checkpoint; consistency is checked by the ledger (ledger size ${anchored.size} > receipt size ${checkpoint.size})`,
     );
   }
   const root = typeof anchored.rootHashBase64 === 'string' ? base64Decode(anchored.rootHashBase64) : undefined;

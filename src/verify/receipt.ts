@@ -13,6 +13,8 @@ export interface ReceiptAnchor {
   txId: string;
   blockNumber: number | null;
   anchoredAt: string;
+  /** Set by the service when the receipt's checkpoint is covered by a later anchored checkpoint of this size. */
+  coveredBySize?: number;
 }
 
 export interface Receipt {
@@ -109,6 +111,13 @@ function parseAnchor(v: unknown): ReceiptAnchor | null {
   const anchor: ReceiptAnchor = { network, txId, blockNumber: bn as number | null, anchoredAt };
   for (const key of ['channel', 'chaincode'] as const) {
     if (v[key] !== undefined) anchor[key] = str(v, key, 'anchor.');
+  }
+  const covered = v['coveredBySize'];
+  if (covered !== undefined) {
+    if (typeof covered !== 'number' || !Number.isSafeInteger(covered) || covered < 0) {
+      malformed(`anchor.coveredBySize must be a non-negative safe integer, got ${describe(covered)}`);
+    }
+    anchor.coveredBySize = covered;
   }
   return anchor;
 }

@@ -63,11 +63,13 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('licences', (t) => {
     t.jsonb('field_salts').nullable(); // per-field salts of the field commitments (selective disclosure)
     t.text('field_commitment_root').nullable();
+    t.index(['document_sha256']); // public verification finds a licence by its document's hash
   });
 }
 
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable('licences', (t) => {
+    t.dropIndex(['document_sha256']);
     t.dropColumn('field_salts');
     t.dropColumn('field_commitment_root');
   });
