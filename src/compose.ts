@@ -29,7 +29,7 @@ import type { LicenceDocumentFactory } from './licences/licence-document.ts';
 import { createPdfDocumentFactory } from './licences/pdf-document-factory.ts';
 import { createLogger } from './observability/logger.ts';
 import type { Logger } from './observability/logger.ts';
-import { createMetrics } from './observability/metrics.ts';
+import { createMetrics, registerAnchoringGauges } from './observability/metrics.ts';
 import { operationsRoutes } from './operations/operations-routes.ts';
 import { DEFAULT_FONT_PATHS, loadFontChain } from './pdf/fonts.ts';
 import type { FontChain } from './pdf/fonts.ts';
@@ -109,6 +109,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
     publicBaseUrl: config.publicBaseUrl, logOrigin: config.transparency.logOrigin, now: overrides.now,
   });
 
+  const metrics = createMetrics();
   const ledger = overrides.ledger ?? openLedger(config, db, layout.keysDir);
   const logs = new LogStore(db);
   const checkpointSigner = parseSigner(loadOrCreateCheckpointSkey(path.join(layout.keysDir, 'log-checkpoint.skey'), config.transparency.logOrigin));
@@ -121,9 +122,21 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
     db, logs, ledger, origins: [config.transparency.logOrigin], signer: checkpointSigner,
     batchLeaves: config.transparency.anchorBatchLeaves, intervalMs: config.transparency.anchorIntervalMs,
     logger: logger.child({ component: 'anchorer' }), now: overrides.now,
+    onCycle: (report) => {
+      metrics.anchoringCycles.inc({ outcome: !report.leader ? 'standby' : report.error ? 'failed' : 'ok' });
+      metrics.checkpointsAnchored.inc(report.checkpointsAnchored);
+    },
+  });
+  registerAnchoringGauges(metrics, async () => {
+    const origin = config.transparency.logOrigin;
+    const [size, anchored, pendingStatusWrites] = await Promise.all([logs.size(origin), logs.latestCheckpoint(origin, { anchoredOnly: true }), logs.countPendingStatusWrites()]);
+    return {
+      lagLeaves: size - (anchored?.size ?? 0),
+      pendingStatusWrites,
+      secondsSinceLastAnchor: anchored?.anchor ? (Date.now() - Date.parse(anchored.anchor.anchoredAt)) / 1000 : null,
+    };
   });
 
-  const metrics = createMetrics();
   const app = await createApp({
     logger, metrics, maxBodyBytes: config.maxBodyBytes, authenticate,
     largeBodyRoutes: [{ path: '/verify', maxBytes: 12 * 1024 * 1024 }],

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** One registry per app instance, so tests can run several apps in one process without clashes. */
 export function createMetrics() {
@@ -19,6 +19,17 @@ export function createMetrics() {
       labelNames: ['type'] as const,
       registers: [registry],
     }),
+    anchoringCycles: new Counter({
+      name: 'anchoring_cycles_total',
+      help: 'Anchorer cycles by outcome (ok, failed, standby = another replica holds the lock)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    checkpointsAnchored: new Counter({
+      name: 'checkpoints_anchored_total',
+      help: 'Checkpoints anchored on the ledger (including ones covered by a later anchor)',
+      registers: [registry],
+    }),
     statusChanges: new Counter({
       name: 'licence_status_changes_total',
       help: 'Licence status changes by action',
@@ -26,6 +37,30 @@ export function createMetrics() {
       registers: [registry],
     }),
   };
+}
+
+/** Gauges read from the database at scrape time, so every replica reports the same truth. */
+export function registerAnchoringGauges(metrics: Metrics, read: () => Promise<{ lagLeaves: number; pendingStatusWrites: number; secondsSinceLastAnchor: number | null }>): void {
+  let last: Promise<Awaited<ReturnType<typeof read>>> | null = null;
+  const snapshot = () => (last ??= read().finally(() => setTimeout(() => (last = null), 0)));
+  new Gauge({
+    name: 'anchoring_lag_leaves',
+    help: 'Log leaves not yet covered by an anchored checkpoint',
+    registers: [metrics.registry],
+    async collect() { this.set((await snapshot()).lagLeaves); },
+  });
+  new Gauge({
+    name: 'ledger_status_writes_pending',
+    help: 'Licence status changes waiting in the ledger outbox',
+    registers: [metrics.registry],
+    async collect() { this.set((await snapshot()).pendingStatusWrites); },
+  });
+  new Gauge({
+    name: 'anchoring_seconds_since_last_anchor',
+    help: 'Seconds since the newest anchored checkpoint was anchored (-1: none yet)',
+    registers: [metrics.registry],
+    async collect() { this.set((await snapshot()).secondsSinceLastAnchor ?? -1); },
+  });
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

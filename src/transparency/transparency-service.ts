@@ -114,19 +114,38 @@ export class TransparencyService {
     return this.deps.logs.leaves(this.deps.origin, start, end);
   }
 
-  /** Was licence X valid at time T — answered from the ledger, not from the vault's own tables. */
+  /**
+   * Was licence X valid at time T — answered from the ledger, not from the vault's own tables. The ledger
+   * holds status changes; before the first change, an issuance inside an anchored checkpoint is in force.
+   */
   async validityAt(principal: Principal | null, licenceId: string, at: Date) {
     const licence = await this.deps.licences.getForAudit(principal, licenceId);
+    const day = at.toISOString().slice(0, 10);
+    const withinValidityWindow = day >= licence.validFrom && (licence.validUntil === null || day <= licence.validUntil);
     const record = await this.deps.ledger.getLicenceStatus(licenceId, at);
-    const withinWindow = at.toISOString().slice(0, 10) >= licence.validFrom && (licence.validUntil === null || at.toISOString().slice(0, 10) <= licence.validUntil);
-    return {
-      licenceId,
-      at: at.toISOString(),
-      ledgerStatus: record?.status ?? null,
-      ledgerTxId: record?.txId ?? null,
-      withinValidityWindow: withinWindow,
-      valid: record?.status === 'active' && withinWindow,
-    };
+    let basis: 'ledger-status' | 'anchored-issuance' | 'none' = 'none';
+    let ledgerStatus: string | null = null;
+    let ledgerTxId: string | null = null;
+    if (record) {
+      basis = 'ledger-status';
+      ledgerStatus = record.status;
+      ledgerTxId = record.txId;
+    } else if (Date.parse(licence.issuedAt) <= at.getTime()) {
+      const anchor = await this.issuanceAnchor(licenceId);
+      if (anchor) {
+        basis = 'anchored-issuance';
+        ledgerStatus = 'active';
+        ledgerTxId = anchor.txId;
+      }
+    }
+    return { licenceId, at: at.toISOString(), basis, ledgerStatus, ledgerTxId, withinValidityWindow, valid: ledgerStatus === 'active' && withinValidityWindow };
+  }
+
+  private async issuanceAnchor(licenceId: string) {
+    const leaf = (await this.deps.logs.leavesAbout(this.deps.origin, licenceId)).find((l) => JSON.parse(l.data).kind === 'licence.issued');
+    if (!leaf) return null;
+    const checkpoint = await this.deps.logs.checkpointCovering(this.deps.origin, leaf.index);
+    return checkpoint?.anchor ?? null;
   }
 
   async ledgerFacts(licenceId: string | null) {

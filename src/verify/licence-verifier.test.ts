@@ -109,11 +109,19 @@ describe('verify: verifyLicence', function () {
       expect(r.licenceId).to.equal(null);
     });
 
-    it('ledger without a status record: status not run, verdict still ok', async function () {
+    it('ledger without a status record but an anchored issuance: in force (the ledger records changes only)', async function () {
       const r = await verifyLicence(f.pdf, f.receipt, f.trust, { ...f.ledger, licenceStatus: null });
-      expectNotRun(r, 'status', /no status record/);
+      const status = r.checks.find((c) => c.check === 'status');
+      expect(status).to.include({ ok: true });
+      expect(status?.detail).to.match(/no suspension, revocation/);
       expect(r.ok).to.equal(true);
-      expect(r.complete).to.equal(false);
+      expect(r.complete).to.equal(true);
+    });
+
+    it('ledger without a status record and no anchor: status not run', async function () {
+      const r = await verifyLicence(f.pdf, f.receipt, f.trust, { anchoredCheckpoint: null, licenceStatus: null });
+      expectNotRun(r, 'status', /no status record/);
+      expect(r.ok).to.equal(false); // the anchor check failed
     });
   });
 

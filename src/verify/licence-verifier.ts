@@ -165,7 +165,7 @@ export async function verifyLicence(
   else anchor = checkAnchor(checkpoint, ledger);
 
   // 7. status
-  const status = ledger === null ? skipped('status', 'offline: not checked') : checkStatus(ledger);
+  const status = ledger === null ? skipped('status', 'offline: not checked') : checkStatus(ledger, anchor.ok === true);
 
   const checks = [sig.outcome, issuer, documentHash, inclusion, checkpointCheck, anchor, status];
   const ok = checks.every((c) => c.ok !== false) && sig.outcome.ok === true && issuer.ok === true;
@@ -351,9 +351,15 @@ function checkAnchor(checkpoint: ParsedCheckpoint, ledger: LedgerFacts): CheckOu
   return passed('anchor', `checkpoint size ${checkpoint.size} is anchored on the ledger with the same root`);
 }
 
-function checkStatus(ledger: LedgerFacts): CheckOutcome {
+function checkStatus(ledger: LedgerFacts, issuanceAnchored: boolean): CheckOutcome {
   const s = ledger.licenceStatus;
-  if (s === null) return skipped('status', 'the ledger has no status record for this licence');
+  // The ledger records status *changes* only (a million issuances must not cost a million transactions):
+  // an anchored issuance with no change on the ledger is in force.
+  if (s === null) {
+    return issuanceAnchored
+      ? passed('status', 'in force: issuance anchored, no suspension, revocation or supersession on the ledger')
+      : skipped('status', 'the ledger has no status record for this licence and its issuance is not shown anchored');
+  }
   const since = `since ${s.changedAt}`;
   switch (s.status) {
     case 'active':

@@ -52,7 +52,7 @@ describe('transparency log and anchoring (API)', function () {
     const facts = (await vault.request('GET', `/ledger/facts?licenceId=${id}`)).body;
     expect(facts.anchoredCheckpoint.size).to.equal(checkpoint.size);
     expect(facts.anchoredCheckpoint.rootHashBase64).to.equal(Buffer.from(checkpoint.rootHash).toString('base64'));
-    expect(facts.licenceStatus.status).to.equal('active');
+    expect(facts.licenceStatus).to.equal(null); // the ledger holds status changes only; issuance is anchored
   });
 
   it('refuses a receipt to another holder (404) and gives one to an auditor', async () => {
@@ -86,9 +86,11 @@ describe('transparency log and anchoring (API)', function () {
     await vault.request('POST', `/licences/${id}/status-changes`, { token: market, json: { action: 'revoke', reason: 'obtained by fraud' } });
     await vault.vault.anchorer.runOnce(true);
     const now = (await vault.request('GET', `/licences/${id}/validity`, { token: auditor })).body;
-    expect(now).to.include({ ledgerStatus: 'revoked', valid: false });
+    expect(now).to.include({ ledgerStatus: 'revoked', basis: 'ledger-status', valid: false });
     const then = (await vault.request('GET', `/licences/${id}/validity?at=${encodeURIComponent(beforeRevocation.toISOString())}`, { token: auditor })).body;
-    expect(then).to.include({ ledgerStatus: 'active', valid: true });
+    expect(then).to.include({ ledgerStatus: 'active', basis: 'anchored-issuance', valid: true });
+    const beforeIssue = (await vault.request('GET', `/licences/${id}/validity?at=2001-01-01T00:00:00Z`, { token: auditor })).body;
+    expect(beforeIssue).to.include({ basis: 'none', valid: false });
     const statusLeaves = (await vault.vault.db('log_leaves').where({ subject: id })).map((r) => JSON.parse(r.leaf_data));
     expect(statusLeaves.map((l) => l.kind)).to.deep.equal(['licence.issued', 'licence.status']);
     expect(statusLeaves[1]).to.include({ status: 'revoked', reasonSha256: crypto.createHash('sha256').update('obtained by fraud').digest('hex') });
@@ -121,7 +123,7 @@ const quickDocuments: LicenceDocumentFactory = {
 describe('ledger outage during issuance', function () {
   this.timeout(180_000);
 
-  it('keeps issuing while the ledger is down and anchors all 1 000 licences once it returns', async () => {
+  it('keeps issuing and revoking while the ledger is down; anchors all 1 000 licences and writes the revocations once it returns', async () => {
     const t = await openTestDatabase('pglite');
     const ledger = new SwitchableLedger(new EmbeddedLedger(t.db, crypto.randomBytes(32)));
     const vault = await TestVault.start({ overrides: { db: t.db, ledger, documents: quickDocuments } });
@@ -141,6 +143,10 @@ describe('ledger outage during issuance', function () {
         }
       }
       expect(new Set(ids).size).to.equal(1000);
+      const revoked = ids.filter((_, i) => i % 100 === 7);
+      for (const id of revoked) {
+        expect((await vault.request('POST', `/licences/${id}/status-changes`, { token: market, json: { action: 'revoke', reason: 'outage test' } })).status).to.equal(200);
+      }
       const failing = await vault.vault.anchorer.runOnce(true);
       expect(failing.error).to.match(/simulated outage/);
       expect(vault.vault.anchorer.backoffMs()).to.be.greaterThan(1000); // backing off
@@ -148,13 +154,14 @@ describe('ledger outage during issuance', function () {
       ledger.down = false;
       const recovered = await vault.vault.anchorer.runOnce(true);
       expect(recovered.error).to.equal(null);
-      expect(recovered.statusWritten).to.equal(1000);
+      expect(recovered.statusWritten).to.equal(revoked.length);
       const size = Number((await t.db('log_heads').first()).size);
-      expect(size).to.equal(1000);
+      expect(size).to.equal(1000 + revoked.length); // one issuance leaf each, one status leaf per revocation
       const anchored = await ledger.getAnchoredCheckpoint(vault.config.transparency.logOrigin);
-      expect(anchored?.size).to.equal(1000);
+      expect(anchored?.size).to.equal(size);
       expect(Number((await t.db('ledger_status_outbox').whereNull('anchor').count({ n: '*' }))[0]!.n)).to.equal(0);
-      for (const id of [ids[0]!, ids[499]!, ids[999]!]) expect((await ledger.getLicenceStatus(id))?.status).to.equal('active');
+      for (const id of revoked) expect((await ledger.getLicenceStatus(id))?.status).to.equal('revoked');
+      expect(await ledger.getLicenceStatus(ids[0]!)).to.equal(null);
       // every checkpoint made during the outage is now covered by the anchor
       expect(Number((await t.db('log_checkpoints').whereNull('anchor').count({ n: '*' }))[0]!.n)).to.equal(0);
     } finally {
