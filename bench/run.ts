@@ -3,7 +3,9 @@
  *   1. CPU per licence for render, sign, store and record, measured phase by phase in-process.
  *   2. Licences issued per second end to end through the HTTP API in one process (autocannon), on the
  *      embedded defaults and, where reachable, on PostgreSQL + the S3 gateway.
- * Numbers go to stdout and bench/out/issuance.json. Never run as a test: figures, not assertions.
+ *   3. Transparency: log appends/s, proof latency at 10^4–10^7 leaves, ledger tx per 1 M licences, verify latency.
+ * `npm run bench [issuance] [transparency]`. Numbers go to stdout and bench/out/results.json.
+ * Never run as a test: figures, not assertions.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -24,6 +26,7 @@ import type { Database } from '../src/db/database.ts';
 import { openTestDatabase, postgresUnavailableReason } from '../test/support/databases.ts';
 import { loadS3TestConfig } from '../test/support/s3-test-config.ts';
 import { businessLicenceRequest, DEPARTMENTS, TestVault } from '../test/support/test-vault.ts';
+import { transparencyBench } from './transparency.ts';
 
 const PHASE_N = Number(process.env.BENCH_PHASE_N ?? 300);
 const API_SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
@@ -102,10 +105,18 @@ function table(rows: Array<Record<string, unknown>>) {
   console.table(rows);
 }
 
+const sections = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['issuance', 'transparency']);
+
 async function main() {
   fs.mkdirSync('bench/out', { recursive: true });
-  console.log(`Licence Vault issuance bench — ${os.cpus().length} cores, ${process.version}\n`);
+  console.log(`Licence Vault bench — ${os.cpus().length} cores, ${process.version} — sections: ${[...sections].join(', ')}\n`);
+  if (sections.has('issuance')) await issuanceBench();
+  if (sections.has('transparency')) await transparencyBench(results);
+  fs.writeFileSync('bench/out/results.json', JSON.stringify(results, null, 2));
+  console.log('\nwritten: bench/out/results.json');
+}
 
+async function issuanceBench() {
   // 1. Phase costs on the embedded defaults.
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lv-bench-'));
   const pglite = await openTestDatabase('pglite');
@@ -150,9 +161,7 @@ async function main() {
   results.api = api;
   console.log('POST /licences end to end (render + sign + store + record), target ≥ 100 licences/s:');
   table(api.map((r) => ({ ...r, latencyMs: `p50 ${(r.latencyMs as { p50: number }).p50} / p99 ${(r.latencyMs as { p99: number }).p99}` })));
-  fs.writeFileSync('bench/out/issuance.json', JSON.stringify(results, null, 2));
   fs.rmSync(dataDir, { recursive: true, force: true });
-  console.log('\nwritten: bench/out/issuance.json');
 }
 
 await main();
