@@ -149,12 +149,14 @@ async function issuanceBench() {
 
   // 2. End-to-end through the API, one service process.
   const api: Array<Record<string, unknown>> = [];
-  const embedded = await TestVault.start();
-  for (const c of [1, 8]) api.push({ engine: 'embedded', ...(await apiThroughput(embedded, c)) });
-  await embedded.stop();
+  for (const workers of ['0', '2']) {
+    const embedded = await TestVault.start({ env: { RENDER_WORKERS: workers } });
+    for (const c of [1, 8]) api.push({ engine: 'embedded', renderWorkers: Number(workers), ...(await apiThroughput(embedded, c)) });
+    await embedded.stop();
+  }
   if (pgEnv) {
-    const prod = await TestVault.start({ env: pgEnv });
-    for (const c of [1, 8]) api.push({ engine: 'PostgreSQL + S3', ...(await apiThroughput(prod, c)) });
+    const prod = await TestVault.start({ env: { ...pgEnv, RENDER_WORKERS: '2' } });
+    for (const c of [1, 8]) api.push({ engine: 'PostgreSQL + S3', renderWorkers: 2, ...(await apiThroughput(prod, c)) });
     await prod.stop();
     await pgDb!.dispose();
   }

@@ -27,6 +27,7 @@ import { LicenceService } from './licences/licence-service.ts';
 import { createLicenceStore } from './licences/licence-store.ts';
 import type { LicenceDocumentFactory } from './licences/licence-document.ts';
 import { createPdfDocumentFactory } from './licences/pdf-document-factory.ts';
+import { createPooledDocumentFactory, createRenderPool } from './pdf/render-pool.ts';
 import { createLogger } from './observability/logger.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, registerAnchoringGauges } from './observability/metrics.ts';
@@ -103,7 +104,11 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
 
   const catalogue = LicenceTypeCatalogue.load();
   const fonts = overrides.fonts ?? (config.fontPaths ? loadFontChain(config.fontPaths) : (sharedFonts ??= loadFontChain(DEFAULT_FONT_PATHS)));
-  const documents = overrides.documents ?? createPdfDocumentFactory(fonts, fileSigningMaterial(layout.signingKeysDir, departments));
+  const signing = fileSigningMaterial(layout.signingKeysDir, departments);
+  // Render and sign on worker threads so the request thread stays free for HTTP and the database.
+  const pool = !overrides.documents && config.renderWorkers > 0 ? createRenderPool({ size: config.renderWorkers, fontPaths: config.fontPaths ?? DEFAULT_FONT_PATHS }) : null;
+  await pool?.ready();
+  const documents = overrides.documents ?? (pool ? createPooledDocumentFactory(pool, fonts, signing) : createPdfDocumentFactory(fonts, signing));
   const licences = new LicenceService({
     licences: createLicenceStore(db), departments, catalogue, objects, documents,
     publicBaseUrl: config.publicBaseUrl, logOrigin: config.transparency.logOrigin, now: overrides.now,
@@ -167,6 +172,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
     app, db, objects, ledger, logger, licences, transparency, anchorer,
     async close() {
       await anchorer.stop();
+      await pool?.close();
       await objects.close();
       if (!overrides.ledger) await ledger.close();
       if (!overrides.db) await db.destroy();

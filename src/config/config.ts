@@ -3,6 +3,7 @@
  * embedded default so `npm start` runs on a bare machine (PGlite, a local directory, generated dev keys);
  * production sets DATABASE_URL, S3_* and the identity-provider variables. The README lists each one.
  */
+import os from 'node:os';
 import path from 'node:path';
 
 export interface S3Config {
@@ -40,6 +41,8 @@ export interface Config {
   /** Public POST /verify calls per client address per minute. */
   verifyRateLimitPerMinute: number;
   fontPaths: string[] | null;
+  /** Worker threads that render and sign PDFs (0: on the request thread). */
+  renderWorkers: number;
   logLevel: string;
   /** Seed one development department of each kind on start. */
   seedDevData: boolean;
@@ -117,6 +120,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: intFrom(env, 'MAX_BODY_BYTES', 256 * 1024),
     verifyRateLimitPerMinute: intFrom(env, 'VERIFY_RATE_LIMIT_PER_MINUTE', 60),
     fontPaths: env.FONT_PATHS ? env.FONT_PATHS.split(':').filter(Boolean) : null,
+    renderWorkers: intFrom(env, 'RENDER_WORKERS', Math.min(2, os.availableParallelism())),
     logLevel: env.LOG_LEVEL || 'info',
     seedDevData: boolFrom(env, 'SEED_DEV_DATA', env.DATABASE_URL === undefined),
     transparency: {

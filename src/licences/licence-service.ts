@@ -242,7 +242,15 @@ export class LicenceService {
       issuedAt: draft.issuedAt,
       verifyUrl: `${this.deps.publicBaseUrl}/verify/${encodeURIComponent(draft.id)}`,
     };
-    const pdf = await this.deps.documents.produce(input, draft.issuerCode, new Date(draft.issuedAt));
+    let pdf: Uint8Array;
+    try {
+      pdf = await this.deps.documents.produce(input, draft.issuerCode, new Date(draft.issuedAt));
+    } catch (error) {
+      // The renderer's capacity is a transient limit (pool busy, worker restarting): ask the client to retry.
+      const code = (error as { code?: string }).code ?? '';
+      if (code.startsWith('RENDER_')) throw problems.unavailable('RENDERING_UNAVAILABLE', `the PDF renderer is unavailable (${code}); retry shortly`);
+      throw error;
+    }
     const sha256 = sha256Hex(pdf);
     const key = `licences/sha256/${sha256}.pdf`;
     // Content-addressed: a retry after a crash re-puts the same key; an orphan (PDF stored, row not

@@ -51,7 +51,7 @@ export class TestVault {
 
   static async start(opts: { env?: Record<string, string>; overrides?: VaultOverrides; dataDir?: string } = {}): Promise<TestVault> {
     const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'lv-test-'));
-    const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_BASE_URL: PUBLIC_BASE_URL, SEED_DEV_DATA: 'true', LOG_LEVEL: 'silent', ANCHORER_ENABLED: 'false', ...opts.env });
+    const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_BASE_URL: PUBLIC_BASE_URL, SEED_DEV_DATA: 'true', LOG_LEVEL: 'silent', ANCHORER_ENABLED: 'false', RENDER_WORKERS: '0', ...opts.env });
     const vault = await createVault(config, { logger: createLogger('silent'), ...opts.overrides });
     const server = await new Promise<Server>((resolve) => {
       const s = vault.app.listen(0, '127.0.0.1', () => resolve(s));
