@@ -30,7 +30,7 @@ const adapters: Adapter[] = [
     name: 'fabric',
     async open() {
       const config = fabricConfigFromEnv(process.env);
-      if (!config) return { skip: 'FABRIC_GATEWAY_ENDPOINT is not set (see README "Fabric integration test"; docker/ brings a network up)' };
+      if (!config) return { skip: 'FABRIC_GATEWAY_ENDPOINT is not set (see README "Fabric integration test")' };
       const ledger = new FabricLedger(config);
       return { ledger, dispose: () => ledger.close() };
     },
