@@ -30,6 +30,9 @@ ENV_FILE="$STATE/s3.env"
 RGW_NAME="client.rgw.lv"
 DAEMONS=(mon.a osd.0 "$RGW_NAME")
 
+# The secret never goes to stdout (CI logs): `env` prints the file for a developer who asks for it.
+print_env_masked() { sed 's/^S3_SECRET_KEY=.*/S3_SECRET_KEY=*** (in '"${ENV_FILE//\//\\/}"')/' "$ENV_FILE"; }
+
 log() { printf '[s3-test-server] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
@@ -293,7 +296,7 @@ EOF
 start() {
   require_tools
   if [[ -f $STATE/.initialized && -f $ENV_FILE ]] && probe_put; then
-    cat "$ENV_FILE"
+    print_env_masked
     return 0
   fi
   local t0 deadline
@@ -329,7 +332,7 @@ start() {
   spawn "$RGW_NAME" radosgw -n "$RGW_NAME"
   wait_for "a signed S3 PUT on http://127.0.0.1:$PORT" "$deadline" probe_put
   log "S3 gateway ready on http://127.0.0.1:$PORT after $(($(now) - t0)) s"
-  cat "$ENV_FILE"
+  print_env_masked
 }
 
 status() {
