@@ -43,6 +43,14 @@ import { generateCheckpointSigner, parseSigner } from './transparency/checkpoint
 import { LogStore } from './transparency/log-store.ts';
 import { TransparencyService } from './transparency/transparency-service.ts';
 import { transparencyRoutes } from './transparency/transparency-routes.ts';
+import { ConsentService } from './consent/consent-service.ts';
+import { consentRoutes } from './consent/consent-routes.ts';
+import { createConsentStore } from './consent/consent-store.ts';
+import { DocumentLinks } from './exchange/document-links.ts';
+import { ExchangeService } from './exchange/exchange-service.ts';
+import { exchangeRoutes } from './exchange/exchange-routes.ts';
+import { ExchangeStore } from './exchange/exchange-store.ts';
+import { LegalBasisService } from './exchange/legal-basis-service.ts';
 import { writeSecretFile } from './auth/key-files.ts';
 import fs from 'node:fs';
 import crypto from 'node:crypto';
@@ -57,6 +65,7 @@ export interface Vault {
   logger: Logger;
   licences: LicenceService;
   transparency: TransparencyService;
+  exchange: ExchangeService;
   anchorer: Anchorer;
   close(): Promise<void>;
 }
@@ -109,8 +118,9 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
   const pool = !overrides.documents && config.renderWorkers > 0 ? createRenderPool({ size: config.renderWorkers, fontPaths: config.fontPaths ?? DEFAULT_FONT_PATHS }) : null;
   await pool?.ready();
   const documents = overrides.documents ?? (pool ? createPooledDocumentFactory(pool, fonts, signing) : createPdfDocumentFactory(fonts, signing));
+  const licenceStore = createLicenceStore(db);
   const licences = new LicenceService({
-    licences: createLicenceStore(db), departments, catalogue, objects, documents,
+    licences: licenceStore, departments, catalogue, objects, documents,
     publicBaseUrl: config.publicBaseUrl, logOrigin: config.transparency.logOrigin, now: overrides.now,
   });
 
@@ -124,7 +134,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
     issuerCaCertsDer: () => (fs.existsSync(issuerCaPath) ? [new Uint8Array(new crypto.X509Certificate(fs.readFileSync(issuerCaPath)).raw)] : []),
   });
   const anchorer = new Anchorer({
-    db, logs, ledger, origins: [config.transparency.logOrigin], signer: checkpointSigner,
+    db, logs, ledger, origins: [config.transparency.logOrigin, config.transparency.accessLogOrigin], signer: checkpointSigner,
     batchLeaves: config.transparency.anchorBatchLeaves, intervalMs: config.transparency.anchorIntervalMs,
     logger: logger.child({ component: 'anchorer' }), now: overrides.now,
     onCycle: (report) => {
@@ -141,6 +151,16 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
       secondsSinceLastAnchor: anchored?.anchor ? (Date.now() - Date.parse(anchored.anchor.anchoredAt)) / 1000 : null,
     };
   });
+
+  const consentStore = createConsentStore(db);
+  const consents = new ConsentService({ consents: consentStore, departments, catalogue, licences: licenceStore, signingKey: serviceKey, issuer: config.publicBaseUrl, now: overrides.now });
+  const exchangeStore = new ExchangeStore(db, config.transparency.accessLogOrigin);
+  const links = new DocumentLinks(loadOrCreateSecret(path.join(layout.keysDir, 'exchange-links.secret')), config.publicBaseUrl);
+  const exchange = new ExchangeService({
+    store: exchangeStore, consents: consentStore, licences: licenceStore, catalogue, transparency,
+    documentUrl: (id, requester) => links.url(id, requester), limits: config.exchange, now: overrides.now,
+  });
+  const legalBases = new LegalBasisService({ store: exchangeStore, departments, catalogue, now: overrides.now });
 
   const app = await createApp({
     logger, metrics, maxBodyBytes: config.maxBodyBytes, authenticate,
@@ -164,12 +184,14 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
       ...catalogueRoutes(catalogue),
       ...licenceRoutes(licences, metrics, config.publicBaseUrl),
       ...transparencyRoutes(transparency, () => fs.readFileSync(issuerCaPath, 'utf8')),
+      ...consentRoutes(consents),
+      ...exchangeRoutes({ exchange, legalBases, links, licences: licenceStore, objects }),
     },
   });
   if (config.transparency.anchorerEnabled) anchorer.start();
 
   return {
-    app, db, objects, ledger, logger, licences, transparency, anchorer,
+    app, db, objects, ledger, logger, licences, transparency, exchange, anchorer,
     async close() {
       await anchorer.stop();
       await pool?.close();
@@ -186,6 +208,11 @@ function openLedger(config: Config, db: Database, keysDir: string): Ledger {
   const seedFile = path.join(keysDir, 'embedded-ledger.seed');
   if (!fs.existsSync(seedFile)) writeSecretFile(seedFile, crypto.randomBytes(32).toString('hex'));
   return new EmbeddedLedger(db, new Uint8Array(Buffer.from(fs.readFileSync(seedFile, 'utf8').trim(), 'hex')));
+}
+
+function loadOrCreateSecret(file: string): Buffer {
+  if (!fs.existsSync(file)) writeSecretFile(file, crypto.randomBytes(32).toString('hex'));
+  return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
 }
 
 /** The checkpoint signing key (C2SP skey), generated on first start; its key name is the log origin. */

@@ -19,6 +19,10 @@ export interface HolderPrincipal {
   name: string | null;
 }
 
-export function hasRole(p: Principal | null, role: DepartmentRole): p is DepartmentPrincipal {
+/**
+ * True when `p` is a department holding `role`. The predicate carries a brand so that a false answer does
+ * not narrow `p` to "not a department" (a department without this role is still a department).
+ */
+export function hasRole<R extends DepartmentRole>(p: Principal | null, role: R): p is DepartmentPrincipal & { readonly __hasRole: R } {
   return p?.kind === 'department' && p.roles.includes(role);
 }

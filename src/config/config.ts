@@ -54,6 +54,15 @@ export interface Config {
     /** … or after this long, whichever comes first. */
     anchorIntervalMs: number;
     anchorerEnabled: boolean;
+    /** Origin of the access log (every exchange request). */
+    accessLogOrigin: string;
+  };
+  exchange: {
+    perDepartmentPerMinute: number;
+    perHolderPerMinute: number;
+    /** Alert when one department queries this many distinct holders within one window. */
+    alertDistinctHolders: number;
+    alertWindowMinutes: number;
   };
   /** Raw environment of the Fabric adapter (FABRIC_*); the adapter reads its files. Null: embedded ledger. */
   fabricEnv: Record<string, string | undefined> | null;
@@ -128,6 +137,13 @@ export function loadConfig(env: Env = process.env): Config {
       anchorBatchLeaves: intFrom(env, 'ANCHOR_BATCH_LEAVES', 1000),
       anchorIntervalMs: intFrom(env, 'ANCHOR_INTERVAL_MS', 10_000),
       anchorerEnabled: boolFrom(env, 'ANCHORER_ENABLED', true),
+      accessLogOrigin: env.ACCESS_LOG_ORIGIN || 'licence-vault.local/accesses',
+    },
+    exchange: {
+      perDepartmentPerMinute: intFrom(env, 'EXCHANGE_RATE_PER_DEPARTMENT_PER_MINUTE', 3000),
+      perHolderPerMinute: intFrom(env, 'EXCHANGE_RATE_PER_HOLDER_PER_MINUTE', 60),
+      alertDistinctHolders: intFrom(env, 'EXCHANGE_ALERT_DISTINCT_HOLDERS', 100),
+      alertWindowMinutes: intFrom(env, 'EXCHANGE_ALERT_WINDOW_MINUTES', 10),
     },
     fabricEnv: env.FABRIC_GATEWAY_ENDPOINT ? Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('FABRIC_'))) : null,
   };

@@ -72,22 +72,42 @@ export class TransparencyService {
   }
 
   private async receiptFor(licenceId: string): Promise<Receipt> {
-    const leaf = (await this.deps.logs.leavesAbout(this.deps.origin, licenceId)).find((l) => JSON.parse(l.data).kind === 'licence.issued');
-    if (!leaf) throw new ApiProblem(500, 'LEAF_MISSING', `licence ${licenceId} has no log leaf`);
-    const checkpoint = await this.deps.logs.checkpointCovering(this.deps.origin, leaf.index);
-    if (!checkpoint) {
+    const receipt = await this.leafReceipt(this.deps.origin, licenceId, 'licence.issued');
+    if (receipt === 'no-leaf') throw new ApiProblem(500, 'LEAF_MISSING', `licence ${licenceId} has no log leaf`);
+    if (receipt === 'pending') {
       throw new ApiProblem(409, 'RECEIPT_PENDING', 'the licence is logged but not yet in a signed checkpoint; retry shortly', {}, { 'Retry-After': '10' });
     }
-    const proof = await this.deps.logs.inclusionProof(this.deps.origin, leaf.index, checkpoint.size);
-    return {
-      licenceId,
-      leafIndex: leaf.index,
-      treeSize: checkpoint.size,
-      leafData: leaf.data,
-      inclusionProof: proof.map(base64Encode),
-      checkpoint: checkpoint.note,
-      anchor: checkpoint.anchor,
-    };
+    return { licenceId, ...receipt };
+  }
+
+  /** A licence's receipt, or null while no checkpoint covers it yet (exchange answers). */
+  async receiptIfCheckpointed(licenceId: string): Promise<Receipt | null> {
+    const receipt = await this.leafReceipt(this.deps.origin, licenceId, 'licence.issued');
+    return typeof receipt === 'string' ? null : { licenceId, ...receipt };
+  }
+
+  /** Inclusion of the leaf about `subject` in the newest (preferably anchored) checkpoint covering it. */
+  async leafReceipt(origin: string, subject: string, kind?: string): Promise<Omit<Receipt, 'licenceId'> | 'no-leaf' | 'pending'> {
+    const leaf = (await this.deps.logs.leavesAbout(origin, subject)).find((l) => !kind || JSON.parse(l.data).kind === kind);
+    if (!leaf) return 'no-leaf';
+    const checkpoint = await this.deps.logs.checkpointCovering(origin, leaf.index);
+    if (!checkpoint) return 'pending';
+    const proof = await this.deps.logs.inclusionProof(origin, leaf.index, checkpoint.size);
+    return { leafIndex: leaf.index, treeSize: checkpoint.size, leafData: leaf.data, inclusionProof: proof.map(base64Encode), checkpoint: checkpoint.note, anchor: checkpoint.anchor };
+  }
+
+  /**
+   * The status a department should rely on. The ledger's record wins when it is as recent as the vault's;
+   * a change still waiting in the outbox is reported from the vault (never the older, laxer ledger state).
+   */
+  async ledgerStatus(licenceId: string, vaultStatus: string): Promise<{ status: string; source: 'ledger' | 'anchored-issuance' | 'vault-pending-ledger'; txId: string | null }> {
+    const record = await this.deps.ledger.getLicenceStatus(licenceId);
+    if (record && record.status === vaultStatus) return { status: record.status, source: 'ledger', txId: record.txId };
+    if (!record && vaultStatus === 'active') {
+      const anchor = await this.issuanceAnchor(licenceId);
+      if (anchor) return { status: 'active', source: 'anchored-issuance', txId: anchor.txId };
+    }
+    return { status: vaultStatus, source: 'vault-pending-ledger', txId: null };
   }
 
   async latestCheckpoint(): Promise<StoredCheckpoint> {

@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import * as m001 from './001_foundation.ts';
 import * as m002 from './002_transparency_log.ts';
+import * as m003 from './003_exchange.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -14,6 +15,7 @@ interface Migration {
 const migrations: Array<[string, Migration]> = [
   ['001_foundation', m001],
   ['002_transparency_log', m002],
+  ['003_exchange', m003],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

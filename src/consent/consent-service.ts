@@ -1,0 +1,127 @@
+/**
+ * Consents: a holder grants a requesting department access to named licence types (or licences) and
+ * fields, for a purpose (service item), a window and a number of uses; withdrawal takes effect on the
+ * department's next request. Holders list, inspect and withdraw; the department can read its artefact.
+ */
+import crypto from 'node:crypto';
+import type { SigningKey } from '../auth/key-files.ts';
+import type { Principal } from '../auth/principal.ts';
+import { hasRole } from '../auth/principal.ts';
+import type { DepartmentStore } from '../departments/department-types.ts';
+import { problems } from '../http/problem.ts';
+import type { FieldProblem } from '../http/problem.ts';
+import type { LicenceTypeCatalogue } from '../licence-types/catalogue.ts';
+import type { LicenceStore } from '../licences/licence-types.ts';
+import { signConsentArtefact } from './consent-artefact.ts';
+import type { Consent, ConsentStore } from './consent-types.ts';
+import { consentStatus } from './consent-types.ts';
+
+export interface GrantConsentRequest {
+  requester: string;
+  purpose: { code: string; text: string };
+  licenceTypes: string[];
+  licenceIds?: string[];
+  fields: string[];
+  allowDocument?: boolean;
+  validFrom?: string;
+  validUntil: string;
+  maxUses: number;
+}
+
+const MAX_WINDOW_MS = 366 * 24 * 3600 * 1000;
+
+export class ConsentService {
+  constructor(
+    private readonly deps: {
+      consents: ConsentStore;
+      departments: DepartmentStore;
+      catalogue: LicenceTypeCatalogue;
+      licences: LicenceStore;
+      signingKey: SigningKey;
+      issuer: string;
+      now?: () => Date;
+    },
+  ) {}
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  async grant(principal: Principal | null, request: GrantConsentRequest): Promise<Consent> {
+    const holder = requireHolder(principal);
+    const errors: FieldProblem[] = [];
+    const requester = await this.deps.departments.get(request.requester);
+    if (!requester || !requester.roles.includes('requester')) errors.push({ field: 'requester', message: 'is not a registered requesting department' });
+    const types = request.licenceTypes.map((key) => ({ key, type: this.deps.catalogue.get(key) }));
+    for (const { key, type } of types) {
+      if (!type) errors.push({ field: 'licenceTypes', message: `${key} is not a licence type` });
+      else if (type.sharingClass === 'not-shared') errors.push({ field: 'licenceTypes', message: `${key} is not shared through the exchange, even with consent` });
+      else if (type.holderKind !== holder.holderKind) errors.push({ field: 'licenceTypes', message: `${key} is not held by a ${holder.holderKind}` });
+    }
+    const disclosable = new Set(types.flatMap(({ type }) => type?.fields.filter((f) => f.disclosable).map((f) => f.name) ?? []));
+    for (const field of request.fields) if (!disclosable.has(field)) errors.push({ field: 'fields', message: `${field} is not a disclosable field of the chosen licence types` });
+    for (const id of request.licenceIds ?? []) {
+      const licence = await this.deps.licences.get(id);
+      if (!licence || licence.holder.id !== holder.holderId || !request.licenceTypes.includes(licence.typeKey)) {
+        errors.push({ field: 'licenceIds', message: `${id} is not one of your licences of the chosen types` });
+      }
+    }
+    const now = this.now();
+    const validFrom = request.validFrom ? new Date(request.validFrom) : now;
+    const validUntil = new Date(request.validUntil);
+    if (Number.isNaN(validFrom.getTime())) errors.push({ field: 'validFrom', message: 'is not a date-time' });
+    if (Number.isNaN(validUntil.getTime()) || validUntil <= validFrom) errors.push({ field: 'validUntil', message: 'must be a date-time after validFrom' });
+    else if (validUntil.getTime() - validFrom.getTime() > MAX_WINDOW_MS) errors.push({ field: 'validUntil', message: 'a consent lasts at most one year' });
+    if (validUntil <= now) errors.push({ field: 'validUntil', message: 'is in the past' });
+    if (errors.length > 0) throw problems.badRequest('CONSENT_INVALID', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
+
+    const draft = {
+      id: `cns_${crypto.randomUUID()}`,
+      holder: { id: holder.holderId, kind: holder.holderKind },
+      requester: request.requester,
+      purpose: request.purpose,
+      licenceTypes: [...new Set(request.licenceTypes)].sort(),
+      licenceIds: request.licenceIds?.length ? [...new Set(request.licenceIds)].sort() : null,
+      fields: [...new Set(request.fields)].sort(),
+      allowDocument: request.allowDocument ?? false,
+      validFrom: validFrom.toISOString(),
+      validUntil: validUntil.toISOString(),
+      maxUses: request.maxUses,
+      createdAt: now.toISOString(),
+    };
+    const consent: Consent = { ...draft, uses: 0, storedStatus: 'ACTIVE', revokedAt: null, artefact: await signConsentArtefact(draft, this.deps.signingKey, this.deps.issuer) };
+    await this.deps.consents.insert(consent);
+    return consent;
+  }
+
+  async list(principal: Principal | null): Promise<Consent[]> {
+    return this.deps.consents.listByHolder(requireHolder(principal).holderId);
+  }
+
+  /** The holder and the department named in the consent may read it; nobody else learns it exists. */
+  async get(principal: Principal | null, id: string): Promise<Consent> {
+    const consent = await this.deps.consents.get(id);
+    const party = consent && ((principal?.kind === 'holder' && principal.holderId === consent.holder.id) || (hasRole(principal, 'requester') && principal.code === consent.requester));
+    if (!consent || !party) throw problems.notFound('CONSENT_NOT_FOUND', `no consent ${id} that you may see`);
+    return consent;
+  }
+
+  async withdraw(principal: Principal | null, id: string): Promise<Consent> {
+    const holder = requireHolder(principal);
+    const consent = await this.deps.consents.get(id);
+    if (!consent || consent.holder.id !== holder.holderId) throw problems.notFound('CONSENT_NOT_FOUND', `no consent ${id} that you may see`);
+    if (consent.storedStatus === 'REVOKED') throw problems.conflict('CONSENT_ALREADY_WITHDRAWN', 'this consent was already withdrawn');
+    await this.deps.consents.withdraw(id, this.now().toISOString());
+    return (await this.deps.consents.get(id))!;
+  }
+
+  status(consent: Consent) {
+    return consentStatus(consent, this.now());
+  }
+}
+
+function requireHolder(principal: Principal | null) {
+  if (!principal) throw problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
+  if (principal.kind !== 'holder') throw problems.forbidden('HOLDER_REQUIRED', 'only the holder manages consents');
+  return principal;
+}

@@ -1,0 +1,41 @@
+import type { HolderKind } from '../licence-types/catalogue.ts';
+
+/** Stored status; EXPIRED and EXHAUSTED are derived from the window and the use count. */
+export type StoredConsentStatus = 'ACTIVE' | 'REVOKED';
+export type ConsentStatus = 'ACTIVE' | 'REVOKED' | 'EXPIRED' | 'EXHAUSTED';
+
+export interface Consent {
+  id: string;
+  holder: { id: string; kind: HolderKind };
+  requester: string;
+  purpose: { code: string; text: string };
+  licenceTypes: string[];
+  licenceIds: string[] | null;
+  fields: string[];
+  allowDocument: boolean;
+  validFrom: string;
+  validUntil: string;
+  maxUses: number;
+  uses: number;
+  storedStatus: StoredConsentStatus;
+  revokedAt: string | null;
+  createdAt: string;
+  artefact: string;
+}
+
+export function consentStatus(c: Consent, now: Date): ConsentStatus {
+  if (c.storedStatus === 'REVOKED') return 'REVOKED';
+  if (now.getTime() < Date.parse(c.validFrom) || now.getTime() >= Date.parse(c.validUntil)) return 'EXPIRED';
+  if (c.uses >= c.maxUses) return 'EXHAUSTED';
+  return 'ACTIVE';
+}
+
+/** Port: consents. `consumeUse` is the one place a use is counted: atomic, never over the maximum. */
+export interface ConsentStore {
+  insert(consent: Consent): Promise<void>;
+  get(id: string): Promise<Consent | null>;
+  listByHolder(holderId: string): Promise<Consent[]>;
+  withdraw(id: string, at: string): Promise<boolean>;
+  /** Counts one use if the consent is active, in its window and below its maximum; false otherwise. */
+  consumeUse(id: string, now: Date): Promise<boolean>;
+}

@@ -1,0 +1,48 @@
+/** Thin mapping of the exchange operations: queries, document links, catalogue, access log, alerts. */
+import { problems } from '../http/problem.ts';
+import type { OperationHandlers } from '../http/http-types.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+import type { LicenceStore } from '../licences/licence-types.ts';
+import type { DocumentLinks } from './document-links.ts';
+import type { ExchangeQuery, ExchangeService } from './exchange-service.ts';
+import type { CreateLegalBasisRequest, LegalBasisService } from './legal-basis-service.ts';
+
+export function exchangeRoutes(deps: { exchange: ExchangeService; legalBases: LegalBasisService; links: DocumentLinks; licences: LicenceStore; objects: ObjectStore }): OperationHandlers {
+  const { exchange, legalBases } = deps;
+  return {
+    async queryExchange(ctx) {
+      return { status: 200, json: await exchange.query(ctx.principal, ctx.body as ExchangeQuery), headers: { 'Cache-Control': 'no-store' } };
+    },
+    async getExchangeDocument(ctx) {
+      const opened = deps.links.open(ctx.params.token ?? '');
+      if (!opened) throw problems.notFound('LINK_INVALID', 'this download link is invalid or expired');
+      const licence = await deps.licences.get(opened.licenceId);
+      const bytes = licence ? await deps.objects.get(licence.document.key) : null;
+      if (!licence || !bytes) throw problems.notFound('LINK_INVALID', 'this download link is invalid or expired');
+      return { status: 200, body: bytes, contentType: 'application/pdf', headers: { 'Cache-Control': 'private, no-store', 'Content-Disposition': `attachment; filename="${licence.id}.pdf"` } };
+    },
+    async createLegalBasis(ctx) {
+      const basis = await legalBases.create(ctx.principal, ctx.body as CreateLegalBasisRequest);
+      return { status: 201, json: basis, headers: { Location: `/exchange/legal-bases/${basis.id}` } };
+    },
+    async listLegalBases(ctx) {
+      return { status: 200, json: { items: await legalBases.list(ctx.principal) } };
+    },
+    async revokeLegalBasis(ctx) {
+      return { status: 200, json: await legalBases.revoke(ctx.principal, ctx.params.legalBasisId ?? '') };
+    },
+    async listCatalogueChanges(ctx) {
+      return { status: 200, json: { items: await legalBases.changes(ctx.principal) } };
+    },
+    async listMyAccesses(ctx) {
+      return { status: 200, json: { origin: exchange.accessLogOrigin, items: await exchange.accessesOfHolder(ctx.principal) } };
+    },
+    async exportAccessLog(ctx) {
+      const items = await exchange.accessLog(ctx.principal, { requester: ctx.query.requester as string | undefined, from: ctx.query.from as string | undefined, to: ctx.query.to as string | undefined });
+      return { status: 200, json: { items } };
+    },
+    async listExchangeAlerts(ctx) {
+      return { status: 200, json: { items: await exchange.alerts(ctx.principal) } };
+    },
+  };
+}

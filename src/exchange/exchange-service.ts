@@ -1,0 +1,272 @@
+/**
+ * The consent-checked exchange. A requesting department asks, for a named holder and service item, to
+ * verify a licence or to list the holder's licences of a type, on a basis: the holder's consent, a
+ * catalogued legal basis, or the type's unconditional sharing class. It gets only the fields the basis
+ * covers, each with its salt and the proof that it belongs to the anchored leaf. Every request, allowed
+ * or refused, is recorded in the access log, whose records are leaves of their own transparency log.
+ */
+import crypto from 'node:crypto';
+import type { DepartmentPrincipal, Principal } from '../auth/principal.ts';
+import { hasRole } from '../auth/principal.ts';
+import type { ConsentStore } from '../consent/consent-types.ts';
+import { consentStatus } from '../consent/consent-types.ts';
+import { ApiProblem, problems } from '../http/problem.ts';
+import { identifyHolder } from '../auth/holder-tokens.ts';
+import type { LicenceType, LicenceTypeCatalogue } from '../licence-types/catalogue.ts';
+import { discloseFields } from '../licences/field-commitments.ts';
+import type { DisclosedField } from '../licences/field-commitments.ts';
+import type { Licence, LicenceStore } from '../licences/licence-types.ts';
+import type { Receipt, TransparencyService } from '../transparency/transparency-service.ts';
+import type { ExchangeStore } from './exchange-store.ts';
+import type { AccessRecord, BasisKind, LegalBasis, RefusalCode } from './exchange-types.ts';
+
+export interface ExchangeQuery {
+  holderId: string;
+  serviceItem: string;
+  caseNumber: string;
+  officialId: string;
+  basis: { kind: 'consent'; consentId: string } | { kind: 'legal-basis'; legalBasisId: string } | { kind: 'unconditional' };
+  query: { kind: 'verify'; licenceId: string } | { kind: 'list'; licenceType: string };
+  fields: string[];
+  includeDocument?: boolean;
+}
+
+export interface ExchangeResult {
+  licenceId: string;
+  type: string;
+  issuer: string;
+  version: number;
+  status: { value: string; source: string; ledgerTxId: string | null };
+  validFrom: string;
+  validUntil: string | null;
+  fieldCommitmentRoot: string;
+  disclosedFields: DisclosedField[];
+  receipt: Receipt | null;
+  documentUrl: string | null;
+}
+
+export interface ExchangeLimits {
+  perDepartmentPerMinute: number;
+  perHolderPerMinute: number;
+  alertDistinctHolders: number;
+  alertWindowMinutes: number;
+}
+
+const REFUSAL_STATUS: Record<RefusalCode, number> = {
+  NO_CONSENT: 403, CONSENT_EXPIRED: 403, CONSENT_REVOKED: 403, CONSENT_EXHAUSTED: 403, FIELD_NOT_COVERED: 403,
+  NOT_SHARED: 403, PURPOSE_MISMATCH: 403, LICENCE_NOT_FOUND: 404, RATE_LIMITED: 429,
+};
+
+class Refusal extends Error {
+  constructor(readonly code: RefusalCode, detail: string) {
+    super(detail);
+  }
+}
+
+type Decision = { licences: Licence[]; basisKind: BasisKind; basisId: string | null; fields: string[]; document: boolean };
+
+export class ExchangeService {
+  constructor(
+    private readonly deps: {
+      store: ExchangeStore;
+      consents: ConsentStore;
+      licences: LicenceStore;
+      catalogue: LicenceTypeCatalogue;
+      transparency: TransparencyService;
+      documentUrl: (licenceId: string, requester: string) => string;
+      limits: ExchangeLimits;
+      now?: () => Date;
+    },
+  ) {}
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  async query(principal: Principal | null, q: ExchangeQuery): Promise<{ accessId: string; results: ExchangeResult[] }> {
+    const department = requireRequester(principal);
+    const holder = identifyHolder(q.holderId);
+    if (!holder) throw problems.badRequest('HOLDER_ID_INVALID', 'holderId is not a valid resident ID number (GB 11643) or unified social credit code (GB 32100)', [{ field: 'holderId', message: 'check character or format is wrong' }]);
+    const holderId = holder.holderId;
+    const at = this.now();
+    const record: AccessRecord = {
+      id: `acc_${crypto.randomUUID()}`, at: at.toISOString(), requester: department.code, officialId: q.officialId, caseNumber: q.caseNumber,
+      serviceItem: q.serviceItem, basisKind: q.basis.kind, basisId: basisIdOf(q), holderId,
+      licenceIds: q.query.kind === 'verify' ? [q.query.licenceId] : [], fields: [...q.fields].sort(), result: 'REFUSED', reasonCode: 'NO_CONSENT',
+    };
+    let decision: Decision;
+    try {
+      await this.enforceRateLimits(department.code, holderId, at);
+      decision = await this.decide(department, holderId, q, at);
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
+      await this.record({ ...record, reasonCode: error.code });
+      throw new ApiProblem(REFUSAL_STATUS[error.code], error.code, error.message, { accessId: record.id }, error.code === 'RATE_LIMITED' ? { 'Retry-After': '60' } : {});
+    }
+    await this.record({ ...record, result: 'ALLOWED', reasonCode: 'OK', licenceIds: decision.licences.map((l) => l.id).sort() });
+    return { accessId: record.id, results: await Promise.all(decision.licences.map((l) => this.answer(l, decision, department.code))) };
+  }
+
+  private async record(record: AccessRecord): Promise<void> {
+    await this.deps.store.recordAccess(record);
+    await this.watchPattern(record.requester, new Date(record.at));
+  }
+
+  /** Decides under the named basis; throws Refusal with the precise code. Counts a consent use last. */
+  private async decide(department: DepartmentPrincipal, holderId: string, q: ExchangeQuery, now: Date): Promise<Decision> {
+    const { licences, type } = await this.scope(holderId, q);
+    if (type.sharingClass === 'not-shared') throw new Refusal('NOT_SHARED', `${type.key} is never shared through the exchange`);
+    const disclosable = new Set(type.fields.filter((f) => f.disclosable).map((f) => f.name));
+    const notDisclosable = q.fields.filter((f) => !disclosable.has(f));
+    if (notDisclosable.length) throw new Refusal('FIELD_NOT_COVERED', `fields not disclosable for ${type.key}: ${notDisclosable.join(', ')}`);
+
+    if (q.basis.kind === 'unconditional') {
+      if (type.sharingClass !== 'unconditional') throw new Refusal('NO_CONSENT', `${type.key} is shared only with the holder's consent or a legal basis`);
+      this.covered(q.fields, type.publicFields, 'the unconditional sharing class');
+      if (q.includeDocument) throw new Refusal('FIELD_NOT_COVERED', 'the unconditional class does not cover the document itself');
+      return { licences, basisKind: 'unconditional', basisId: null, fields: q.fields, document: false };
+    }
+    if (q.basis.kind === 'legal-basis') {
+      const basis = await this.deps.store.getLegalBasis(q.basis.legalBasisId);
+      if (!basis || basis.revokedAt || basis.requester !== department.code) throw new Refusal('NO_CONSENT', 'no catalogued legal basis with this id for your department');
+      this.checkLegalBasis(basis, q, type);
+      return { licences, basisKind: 'legal-basis', basisId: basis.id, fields: q.fields, document: false };
+    }
+    const consent = await this.deps.consents.get(q.basis.consentId);
+    if (!consent || consent.holder.id !== holderId || consent.requester !== department.code) throw new Refusal('NO_CONSENT', 'no consent with this id from this holder to your department');
+    this.checkConsentState(consentStatus(consent, now));
+    if (consent.purpose.code !== q.serviceItem) throw new Refusal('PURPOSE_MISMATCH', `the consent is for service item ${consent.purpose.code}, not ${q.serviceItem}`);
+    if (!consent.licenceTypes.includes(type.key)) throw new Refusal('NO_CONSENT', `the consent does not cover ${type.key}`);
+    const inScope = consent.licenceIds ? licences.filter((l) => consent.licenceIds!.includes(l.id)) : licences;
+    if (q.query.kind === 'verify' && inScope.length === 0) throw new Refusal('NO_CONSENT', 'the consent does not cover this licence');
+    this.covered(q.fields, consent.fields, 'the consent');
+    if (q.includeDocument && !consent.allowDocument) throw new Refusal('FIELD_NOT_COVERED', 'the consent does not cover the document itself');
+    if (!(await this.deps.consents.consumeUse(consent.id, now))) {
+      // Lost a race (withdrawn, expired or used up meanwhile): report the state that refused it.
+      const fresh = await this.deps.consents.get(consent.id);
+      this.checkConsentState(fresh ? consentStatus(fresh, now) : 'REVOKED');
+      throw new Refusal('CONSENT_EXHAUSTED', 'the consent has no uses left');
+    }
+    return { licences: inScope, basisKind: 'consent', basisId: consent.id, fields: q.fields, document: Boolean(q.includeDocument) };
+  }
+
+  private async scope(holderId: string, q: ExchangeQuery): Promise<{ licences: Licence[]; type: LicenceType }> {
+    if (q.query.kind === 'verify') {
+      const licence = await this.deps.licences.get(q.query.licenceId);
+      // A licence of another holder is "not found" for this holder: the department learns nothing more.
+      if (!licence || licence.holder.id !== holderId) throw new Refusal('LICENCE_NOT_FOUND', `holder ${holderId} has no licence ${q.query.licenceId}`);
+      return { licences: [licence], type: this.deps.catalogue.get(licence.typeKey)! };
+    }
+    const type = this.deps.catalogue.get(q.query.licenceType);
+    if (!type) throw problems.badRequest('LICENCE_TYPE_UNKNOWN', `unknown licence type ${q.query.licenceType}`, [{ field: 'query.licenceType', message: 'not in the catalogue' }]);
+    const licences = (await this.deps.licences.list({ holderId, typeKey: type.key, limit: 100 })).filter((l) => l.status !== 'superseded');
+    return { licences, type };
+  }
+
+  private checkLegalBasis(basis: LegalBasis, q: ExchangeQuery, type: LicenceType): void {
+    if (basis.serviceItem.code !== q.serviceItem) throw new Refusal('PURPOSE_MISMATCH', `the legal basis is for service item ${basis.serviceItem.code}, not ${q.serviceItem}`);
+    if (!basis.licenceTypes.includes(type.key)) throw new Refusal('NO_CONSENT', `the legal basis does not cover ${type.key}`);
+    this.covered(q.fields, basis.fields, 'the legal basis');
+    if (q.includeDocument) throw new Refusal('FIELD_NOT_COVERED', 'a legal basis covers fields, not the document itself');
+  }
+
+  private checkConsentState(status: string): void {
+    if (status === 'REVOKED') throw new Refusal('CONSENT_REVOKED', 'the holder withdrew this consent');
+    if (status === 'EXPIRED') throw new Refusal('CONSENT_EXPIRED', 'the consent is outside its validity window');
+    if (status === 'EXHAUSTED') throw new Refusal('CONSENT_EXHAUSTED', 'the consent has no uses left');
+  }
+
+  private covered(asked: string[], allowed: string[], by: string): void {
+    const beyond = asked.filter((f) => !allowed.includes(f));
+    if (beyond.length) throw new Refusal('FIELD_NOT_COVERED', `${by} does not cover: ${beyond.join(', ')}`);
+  }
+
+  private async answer(licence: Licence, decision: Decision, requester: string): Promise<ExchangeResult> {
+    const [salts, status, receipt] = await Promise.all([
+      this.deps.licences.fieldSalts(licence.id),
+      this.deps.transparency.ledgerStatus(licence.id, licence.status),
+      this.deps.transparency.receiptIfCheckpointed(licence.id),
+    ]);
+    return {
+      licenceId: licence.id,
+      type: licence.typeKey,
+      issuer: licence.issuerCode,
+      version: licence.version,
+      status: { value: status.status, source: status.source, ledgerTxId: status.txId },
+      validFrom: licence.validFrom,
+      validUntil: licence.validUntil,
+      fieldCommitmentRoot: licence.fieldCommitmentRoot,
+      disclosedFields: salts ? discloseFields(licence.fields, salts, decision.fields) : [],
+      receipt,
+      documentUrl: decision.document ? this.deps.documentUrl(licence.id, requester) : null,
+    };
+  }
+
+  private async enforceRateLimits(requester: string, holderId: string, now: Date): Promise<void> {
+    const since = new Date(now.getTime() - 60_000);
+    const { perDepartmentPerMinute, perHolderPerMinute } = this.deps.limits;
+    if ((await this.deps.store.countRecent('requester_code', requester, since)) >= perDepartmentPerMinute) {
+      throw new Refusal('RATE_LIMITED', `at most ${perDepartmentPerMinute} exchange requests per minute per department`);
+    }
+    if ((await this.deps.store.countRecent('holder_id', holderId, since)) >= perHolderPerMinute) {
+      throw new Refusal('RATE_LIMITED', `at most ${perHolderPerMinute} exchange requests per minute about one holder`);
+    }
+  }
+
+  /** Many distinct holders in a short window is the pattern of a department trawling the vault. */
+  private async watchPattern(requester: string, now: Date): Promise<void> {
+    const { alertDistinctHolders, alertWindowMinutes } = this.deps.limits;
+    const windowMs = alertWindowMinutes * 60_000;
+    const windowStart = new Date(Math.floor(now.getTime() / windowMs) * windowMs);
+    const distinct = await this.deps.store.distinctHoldersSince(requester, windowStart);
+    if (distinct >= alertDistinctHolders) {
+      await this.deps.store.raiseAlert({
+        id: `alr_${crypto.randomUUID()}`, requester, kind: 'MANY_DISTINCT_HOLDERS',
+        detail: { distinctHolders: distinct, threshold: alertDistinctHolders, windowMinutes: alertWindowMinutes },
+        windowStart: windowStart.toISOString(), at: now.toISOString(),
+      });
+    }
+  }
+
+  // — holders and auditors —
+
+  async accessesOfHolder(principal: Principal | null) {
+    if (principal?.kind !== 'holder') throw principal ? problems.forbidden('HOLDER_REQUIRED', 'only the holder sees their data tracker') : problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
+    const records = await this.deps.store.accessesOfHolder(principal.holderId, 200);
+    return Promise.all(records.map(async (record) => {
+      const receipt = await this.deps.transparency.leafReceipt(this.accessLogOrigin, record.id);
+      return { record, receipt: typeof receipt === 'string' ? null : receipt };
+    }));
+  }
+
+  get accessLogOrigin(): string {
+    return this.deps.store.accessLogOrigin;
+  }
+
+  async accessLog(principal: Principal | null, filter: { requester?: string; from?: string; to?: string }) {
+    requireAuditor(principal);
+    return this.deps.store.accesses(filter, 1000);
+  }
+
+  async alerts(principal: Principal | null) {
+    requireAuditor(principal);
+    return this.deps.store.alerts(200);
+  }
+}
+
+function basisIdOf(q: ExchangeQuery): string | null {
+  if (q.basis.kind === 'consent') return q.basis.consentId;
+  if (q.basis.kind === 'legal-basis') return q.basis.legalBasisId;
+  return null;
+}
+
+function requireRequester(principal: Principal | null): DepartmentPrincipal {
+  if (!principal) throw problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
+  if (!hasRole(principal, 'requester')) throw problems.forbidden('ROLE_REQUIRED', 'exchange queries need a department token with the requester role');
+  return principal;
+}
+
+function requireAuditor(principal: Principal | null): void {
+  if (!principal) throw problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
+  if (!hasRole(principal, 'auditor') && !hasRole(principal, 'admin')) throw problems.forbidden('ROLE_REQUIRED', 'this needs the auditor or admin role');
+}

@@ -1,0 +1,132 @@
+/**
+ * Exchange storage on knex: the legal-basis catalogue (every change logged), the access log (each record
+ * also a leaf of the access transparency log, in the same transaction) and alerts.
+ */
+import crypto from 'node:crypto';
+import type { Database } from '../db/database.ts';
+import { appendLeaves, canonicalLeaf } from '../transparency/log-store.ts';
+import type { AccessRecord, ExchangeAlert, LegalBasis } from './exchange-types.ts';
+
+const iso = (v: Date | string) => new Date(v).toISOString();
+
+function legalBasisFromRow(r: Record<string, any>): LegalBasis {
+  return {
+    id: r.id,
+    requester: r.requester_code,
+    serviceItem: { code: r.service_item_code, name: r.service_item_name },
+    licenceTypes: r.licence_types,
+    fields: r.fields,
+    legalReference: r.legal_reference,
+    createdBy: r.created_by,
+    createdAt: iso(r.created_at),
+    revokedAt: r.revoked_at ? iso(r.revoked_at) : null,
+  };
+}
+
+function accessFromRow(r: Record<string, any>): AccessRecord {
+  return {
+    id: r.id, at: iso(r.at), requester: r.requester_code, officialId: r.official_id, caseNumber: r.case_number,
+    serviceItem: r.service_item, basisKind: r.basis_kind, basisId: r.basis_id, holderId: r.holder_id,
+    licenceIds: r.licence_ids, fields: r.fields, result: r.result, reasonCode: r.reason_code,
+  };
+}
+
+/** The hash a holder can recompute from the record shown to them; the public leaf carries only this. */
+export function accessRecordSha256(record: AccessRecord): string {
+  return crypto.createHash('sha256').update(canonicalLeaf(record as unknown as Record<string, unknown>)).digest('hex');
+}
+
+export function accessLeaf(record: AccessRecord) {
+  return { kind: 'access', accessId: record.id, at: record.at, requester: record.requester, serviceItem: record.serviceItem, result: record.result, reasonCode: record.reasonCode, recordSha256: accessRecordSha256(record) };
+}
+
+export class ExchangeStore {
+  constructor(private readonly db: Database, readonly accessLogOrigin: string) {}
+
+  async createLegalBasis(basis: LegalBasis): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      await trx('legal_bases').insert({
+        id: basis.id, requester_code: basis.requester, service_item_code: basis.serviceItem.code, service_item_name: basis.serviceItem.name,
+        licence_types: JSON.stringify(basis.licenceTypes), fields: JSON.stringify(basis.fields), legal_reference: basis.legalReference,
+        created_by: basis.createdBy, created_at: basis.createdAt, revoked_at: null,
+      });
+      await trx('catalogue_changes').insert({ actor: basis.createdBy, action: 'legal-basis.create', entity_id: basis.id, before: null, after: JSON.stringify(basis), at: basis.createdAt });
+    });
+  }
+
+  async revokeLegalBasis(id: string, actor: string, at: string): Promise<LegalBasis | null> {
+    return this.db.transaction(async (trx) => {
+      const row = await trx('legal_bases').where({ id }).forUpdate().first();
+      if (!row || row.revoked_at) return row ? legalBasisFromRow(row) : null;
+      await trx('legal_bases').where({ id }).update({ revoked_at: at });
+      const after = legalBasisFromRow({ ...row, revoked_at: at });
+      await trx('catalogue_changes').insert({ actor, action: 'legal-basis.revoke', entity_id: id, before: JSON.stringify(legalBasisFromRow(row)), after: JSON.stringify(after), at });
+      return after;
+    });
+  }
+
+  async getLegalBasis(id: string): Promise<LegalBasis | null> {
+    const row = await this.db('legal_bases').where({ id }).first();
+    return row ? legalBasisFromRow(row) : null;
+  }
+
+  async listLegalBases(requester?: string): Promise<LegalBasis[]> {
+    const q = this.db('legal_bases').orderBy('created_at', 'desc');
+    if (requester) q.where({ requester_code: requester });
+    return (await q).map(legalBasisFromRow);
+  }
+
+  async catalogueChanges(limit: number) {
+    const rows = await this.db('catalogue_changes').orderBy('id', 'desc').limit(limit);
+    return rows.map((r) => ({ id: Number(r.id), actor: r.actor, action: r.action, entityId: r.entity_id, before: r.before, after: r.after, at: iso(r.at) }));
+  }
+
+  /** Records one exchange request and appends its leaf, atomically. Returns the leaf index. */
+  async recordAccess(record: AccessRecord): Promise<number> {
+    return this.db.transaction(async (trx) => {
+      await trx('access_log').insert({
+        id: record.id, at: record.at, requester_code: record.requester, official_id: record.officialId, case_number: record.caseNumber,
+        service_item: record.serviceItem, basis_kind: record.basisKind, basis_id: record.basisId, holder_id: record.holderId,
+        licence_ids: JSON.stringify(record.licenceIds), fields: JSON.stringify(record.fields), result: record.result,
+        reason_code: record.reasonCode, record_sha256: accessRecordSha256(record),
+      });
+      const [index] = await appendLeaves(trx, [{ origin: this.accessLogOrigin, subject: record.id, leaf: accessLeaf(record) }]);
+      return index!;
+    });
+  }
+
+  async accessesOfHolder(holderId: string, limit: number): Promise<AccessRecord[]> {
+    return (await this.db('access_log').where({ holder_id: holderId }).orderBy('at', 'desc').limit(limit)).map(accessFromRow);
+  }
+
+  async accesses(filter: { requester?: string; from?: string; to?: string }, limit: number): Promise<AccessRecord[]> {
+    const q = this.db('access_log').orderBy('at', 'desc').limit(limit);
+    if (filter.requester) q.where({ requester_code: filter.requester });
+    if (filter.from) q.andWhere('at', '>=', filter.from);
+    if (filter.to) q.andWhere('at', '<', filter.to);
+    return (await q).map(accessFromRow);
+  }
+
+  async countRecent(column: 'requester_code' | 'holder_id', value: string, since: Date): Promise<number> {
+    const [row] = await this.db('access_log').where(column, value).andWhere('at', '>=', since).count({ n: '*' });
+    return Number(row?.n ?? 0);
+  }
+
+  async distinctHoldersSince(requester: string, since: Date): Promise<number> {
+    const [row] = await this.db('access_log').where({ requester_code: requester }).andWhere('at', '>=', since).countDistinct({ n: 'holder_id' });
+    return Number(row?.n ?? 0);
+  }
+
+  /** Inserts at most one alert per department, kind and window. */
+  async raiseAlert(alert: ExchangeAlert): Promise<void> {
+    await this.db('exchange_alerts')
+      .insert({ id: alert.id, requester_code: alert.requester, kind: alert.kind, detail: JSON.stringify(alert.detail), window_start: alert.windowStart, at: alert.at })
+      .onConflict(['requester_code', 'kind', 'window_start'])
+      .ignore();
+  }
+
+  async alerts(limit: number): Promise<ExchangeAlert[]> {
+    const rows = await this.db('exchange_alerts').orderBy('at', 'desc').limit(limit);
+    return rows.map((r) => ({ id: r.id, requester: r.requester_code, kind: r.kind, detail: r.detail, windowStart: iso(r.window_start), at: iso(r.at) }));
+  }
+}
