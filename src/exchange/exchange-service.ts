@@ -100,7 +100,8 @@ export class ExchangeService {
       decision = await this.decide(department, holderId, q, at);
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
-      await this.record({ ...record, reasonCode: error.code });
+      // A licence that is not this holder's must not appear in this holder's data tracker.
+      await this.record({ ...record, reasonCode: error.code, licenceIds: error.code === 'LICENCE_NOT_FOUND' ? [] : record.licenceIds });
       throw new ApiProblem(REFUSAL_STATUS[error.code], error.code, error.message, { accessId: record.id }, error.code === 'RATE_LIMITED' ? { 'Retry-After': '60' } : {});
     }
     await this.record({ ...record, result: 'ALLOWED', reasonCode: 'OK', licenceIds: decision.licences.map((l) => l.id).sort() });
