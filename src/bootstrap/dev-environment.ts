@@ -23,6 +23,7 @@ export const DEV_DEPARTMENTS: readonly DevDepartment[] = [
   { code: '111101050000100149', nameZh: '朝阳区市场监督管理局', nameEn: 'Chaoyang District Administration for Market Regulation', roles: ['issuer'] },
   { code: '111101050000100224', nameZh: '朝阳区人力资源和社会保障局', nameEn: 'Chaoyang District Human Resources and Social Security Bureau', roles: ['issuer'] },
   { code: '11110105000010030Y', nameZh: '朝阳区税务局', nameEn: 'Chaoyang District Tax Bureau', roles: ['requester'] },
+  { code: '11110105000010065H', nameZh: '朝阳区卫生健康委员会', nameEn: 'Chaoyang District Health Commission', roles: ['requester'] },
   { code: '11110105000010049U', nameZh: '朝阳区审计局', nameEn: 'Chaoyang District Audit Office', roles: ['auditor'] },
   { code: '11110105000010057N', nameZh: '朝阳区政务服务和数据管理局', nameEn: 'Chaoyang District Government Services and Data Administration', roles: ['admin'] },
 ];
