@@ -27,6 +27,7 @@ import { openTestDatabase, postgresUnavailableReason } from '../test/support/dat
 import { loadS3TestConfig } from '../test/support/s3-test-config.ts';
 import { businessLicenceRequest, DEPARTMENTS, TestVault } from '../test/support/test-vault.ts';
 import { transparencyBench } from './transparency.ts';
+import { exchangeBench } from './exchange.ts';
 
 const PHASE_N = Number(process.env.BENCH_PHASE_N ?? 300);
 const API_SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
@@ -105,13 +106,14 @@ function table(rows: Array<Record<string, unknown>>) {
   console.table(rows);
 }
 
-const sections = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['issuance', 'transparency']);
+const sections = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['issuance', 'transparency', 'exchange']);
 
 async function main() {
   fs.mkdirSync('bench/out', { recursive: true });
   console.log(`Licence Vault bench — ${os.cpus().length} cores, ${process.version} — sections: ${[...sections].join(', ')}\n`);
   if (sections.has('issuance')) await issuanceBench();
   if (sections.has('transparency')) await transparencyBench(results);
+  if (sections.has('exchange')) await exchangeBench(results);
   fs.writeFileSync('bench/out/results.json', JSON.stringify(results, null, 2));
   console.log('\nwritten: bench/out/results.json');
 }

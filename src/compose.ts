@@ -133,7 +133,9 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
     logs, ledger, licences, origin: config.transparency.logOrigin, vkey: checkpointSigner.vkey,
     issuerCaCertsDer: () => (fs.existsSync(issuerCaPath) ? [new Uint8Array(new crypto.X509Certificate(fs.readFileSync(issuerCaPath)).raw)] : []),
   });
+  const exchangeStore = new ExchangeStore(db, config.transparency.accessLogOrigin);
   const anchorer = new Anchorer({
+    sequencers: [() => exchangeStore.sequencePending()],
     db, logs, ledger, origins: [config.transparency.logOrigin, config.transparency.accessLogOrigin], signer: checkpointSigner,
     batchLeaves: config.transparency.anchorBatchLeaves, intervalMs: config.transparency.anchorIntervalMs,
     logger: logger.child({ component: 'anchorer' }), now: overrides.now,
@@ -154,7 +156,6 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
 
   const consentStore = createConsentStore(db);
   const consents = new ConsentService({ consents: consentStore, departments, catalogue, licences: licenceStore, signingKey: serviceKey, issuer: config.publicBaseUrl, now: overrides.now });
-  const exchangeStore = new ExchangeStore(db, config.transparency.accessLogOrigin);
   const links = new DocumentLinks(loadOrCreateSecret(path.join(layout.keysDir, 'exchange-links.secret')), config.publicBaseUrl);
   const exchange = new ExchangeService({
     store: exchangeStore, consents: consentStore, licences: licenceStore, catalogue, transparency,

@@ -63,6 +63,7 @@ export interface Config {
     /** Alert when one department queries this many distinct holders within one window. */
     alertDistinctHolders: number;
     alertWindowMinutes: number;
+    patternCheckIntervalMs: number;
   };
   /** Raw environment of the Fabric adapter (FABRIC_*); the adapter reads its files. Null: embedded ledger. */
   fabricEnv: Record<string, string | undefined> | null;
@@ -144,6 +145,7 @@ export function loadConfig(env: Env = process.env): Config {
       perHolderPerMinute: intFrom(env, 'EXCHANGE_RATE_PER_HOLDER_PER_MINUTE', 60),
       alertDistinctHolders: intFrom(env, 'EXCHANGE_ALERT_DISTINCT_HOLDERS', 100),
       alertWindowMinutes: intFrom(env, 'EXCHANGE_ALERT_WINDOW_MINUTES', 10),
+      patternCheckIntervalMs: intFrom(env, 'EXCHANGE_PATTERN_CHECK_INTERVAL_MS', 5000),
     },
     fabricEnv: env.FABRIC_GATEWAY_ENDPOINT ? Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('FABRIC_'))) : null,
   };

@@ -50,6 +50,8 @@ export interface ExchangeLimits {
   perHolderPerMinute: number;
   alertDistinctHolders: number;
   alertWindowMinutes: number;
+  /** How often one process re-counts a department's distinct holders (default 5 s). */
+  patternCheckIntervalMs?: number;
 }
 
 const REFUSAL_STATUS: Record<RefusalCode, number> = {
@@ -203,19 +205,24 @@ export class ExchangeService {
     };
   }
 
+  /** Fixed one-minute windows, counted in the database so every replica enforces the same limit. */
   private async enforceRateLimits(requester: string, holderId: string, now: Date): Promise<void> {
-    const since = new Date(now.getTime() - 60_000);
     const { perDepartmentPerMinute, perHolderPerMinute } = this.deps.limits;
-    if ((await this.deps.store.countRecent('requester_code', requester, since)) >= perDepartmentPerMinute) {
-      throw new Refusal('RATE_LIMITED', `at most ${perDepartmentPerMinute} exchange requests per minute per department`);
-    }
-    if ((await this.deps.store.countRecent('holder_id', holderId, since)) >= perHolderPerMinute) {
-      throw new Refusal('RATE_LIMITED', `at most ${perHolderPerMinute} exchange requests per minute about one holder`);
-    }
+    const [byDepartment, byHolder] = await Promise.all([this.deps.store.countRequest(`department:${requester}`, now), this.deps.store.countRequest(`holder:${holderId}`, now)]);
+    if (byDepartment > perDepartmentPerMinute) throw new Refusal('RATE_LIMITED', `at most ${perDepartmentPerMinute} exchange requests per minute per department`);
+    if (byHolder > perHolderPerMinute) throw new Refusal('RATE_LIMITED', `at most ${perHolderPerMinute} exchange requests per minute about one holder`);
   }
 
-  /** Many distinct holders in a short window is the pattern of a department trawling the vault. */
+  private readonly lastPatternCheck = new Map<string, number>();
+
+  /**
+   * Many distinct holders in a short window is the pattern of a department trawling the vault. Checked at
+   * most every few seconds per department and process: the count scans the window, so not per request.
+   */
   private async watchPattern(requester: string, now: Date): Promise<void> {
+    const last = this.lastPatternCheck.get(requester) ?? 0;
+    if (now.getTime() - last < (this.deps.limits.patternCheckIntervalMs ?? 5000)) return;
+    this.lastPatternCheck.set(requester, now.getTime());
     const { alertDistinctHolders, alertWindowMinutes } = this.deps.limits;
     const windowMs = alertWindowMinutes * 60_000;
     const windowStart = new Date(Math.floor(now.getTime() / windowMs) * windowMs);

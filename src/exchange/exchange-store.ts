@@ -81,18 +81,40 @@ export class ExchangeStore {
     return rows.map((r) => ({ id: Number(r.id), actor: r.actor, action: r.action, entityId: r.entity_id, before: r.before, after: r.after, at: iso(r.at) }));
   }
 
-  /** Records one exchange request and appends its leaf, atomically. Returns the leaf index. */
-  async recordAccess(record: AccessRecord): Promise<number> {
-    return this.db.transaction(async (trx) => {
-      await trx('access_log').insert({
-        id: record.id, at: record.at, requester_code: record.requester, official_id: record.officialId, case_number: record.caseNumber,
-        service_item: record.serviceItem, basis_kind: record.basisKind, basis_id: record.basisId, holder_id: record.holderId,
-        licence_ids: JSON.stringify(record.licenceIds), fields: JSON.stringify(record.fields), result: record.result,
-        reason_code: record.reasonCode, record_sha256: accessRecordSha256(record),
-      });
-      const [index] = await appendLeaves(trx, [{ origin: this.accessLogOrigin, subject: record.id, leaf: accessLeaf(record) }]);
-      return index!;
+  /** Records one exchange request; the sequencer appends it to the access log shortly after. */
+  async recordAccess(record: AccessRecord): Promise<void> {
+    await this.db('access_log').insert({
+      id: record.id, at: record.at, requester_code: record.requester, official_id: record.officialId, case_number: record.caseNumber,
+      service_item: record.serviceItem, basis_kind: record.basisKind, basis_id: record.basisId, holder_id: record.holderId,
+      licence_ids: JSON.stringify(record.licenceIds), fields: JSON.stringify(record.fields), result: record.result,
+      reason_code: record.reasonCode, record_sha256: accessRecordSha256(record),
     });
+  }
+
+  /**
+   * Appends unsequenced access records to the access transparency log, in record order, one transaction
+   * per batch. Run by the anchorer (one replica at a time); the head row lock makes it safe regardless.
+   */
+  async sequencePending(batchSize = 1000): Promise<number> {
+    return this.db.transaction(async (trx) => {
+      const rows = await trx('access_log').whereNull('leaf_index').orderBy('seq').limit(batchSize).forUpdate().skipLocked();
+      if (rows.length === 0) return 0;
+      const records = rows.map(accessFromRow);
+      const indices = await appendLeaves(trx, records.map((r) => ({ origin: this.accessLogOrigin, subject: r.id, leaf: accessLeaf(r) })));
+      for (let i = 0; i < rows.length; i++) await trx('access_log').where({ id: rows[i]!.id }).update({ leaf_index: indices[i] });
+      return rows.length;
+    });
+  }
+
+  /** Counts one request against a per-minute limit; returns the count in this minute including it. */
+  async countRequest(subject: string, now: Date): Promise<number> {
+    const minute = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
+    const result = await this.db.raw<{ rows: Array<{ count: number }> }>(
+      `INSERT INTO exchange_rate_counters (subject, minute, count) VALUES (?, ?, 1)
+       ON CONFLICT (subject, minute) DO UPDATE SET count = exchange_rate_counters.count + 1 RETURNING count`,
+      [subject, minute],
+    );
+    return Number(result.rows[0]!.count);
   }
 
   async accessesOfHolder(holderId: string, limit: number): Promise<AccessRecord[]> {
@@ -105,11 +127,6 @@ export class ExchangeStore {
     if (filter.from) q.andWhere('at', '>=', filter.from);
     if (filter.to) q.andWhere('at', '<', filter.to);
     return (await q).map(accessFromRow);
-  }
-
-  async countRecent(column: 'requester_code' | 'holder_id', value: string, since: Date): Promise<number> {
-    const [row] = await this.db('access_log').where(column, value).andWhere('at', '>=', since).count({ n: '*' });
-    return Number(row?.n ?? 0);
   }
 
   async distinctHoldersSince(requester: string, since: Date): Promise<number> {

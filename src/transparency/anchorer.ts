@@ -31,6 +31,8 @@ export interface AnchorerOptions {
   intervalMs: number;
   pollMs?: number;
   logger: Logger;
+  /** Run first in every cycle: move queued records into their logs (e.g. the access log). */
+  sequencers?: Array<() => Promise<number>>;
   onCycle?: (report: AnchorCycleReport) => void;
   now?: () => Date;
 }
@@ -73,6 +75,7 @@ export class Anchorer {
     if (!(await this.ensureLeadership())) return report;
     report.leader = true;
     try {
+      for (const sequence of this.options.sequencers ?? []) while ((await sequence()) > 0);
       for (const origin of this.options.origins) {
         report.checkpointsCreated += await this.checkpoint(origin, force);
         report.checkpointsAnchored += await this.anchor(origin);

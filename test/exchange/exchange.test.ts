@@ -229,7 +229,7 @@ describe('exchange rate limits and alerts', function () {
   this.timeout(120_000);
 
   it('limits requests per holder and raises an alert for many distinct holders', async () => {
-    const vault = await TestVault.start({ env: { EXCHANGE_RATE_PER_HOLDER_PER_MINUTE: '2', EXCHANGE_ALERT_DISTINCT_HOLDERS: '3' } });
+    const vault = await TestVault.start({ env: { EXCHANGE_RATE_PER_HOLDER_PER_MINUTE: '2', EXCHANGE_ALERT_DISTINCT_HOLDERS: '3', EXCHANGE_PATTERN_CHECK_INTERVAL_MS: '0' } });
     try {
       const [market, tax, auditor] = await Promise.all([vault.departmentToken(DEPARTMENTS.market), vault.departmentToken(DEPARTMENTS.tax), vault.departmentToken(DEPARTMENTS.audit)]);
       const holders = [HOLDERS.companyA, HOLDERS.companyB, '91350100M000100Y43'.replace('M000100Y43', 'M000100Y43')];

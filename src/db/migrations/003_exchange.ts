@@ -65,8 +65,20 @@ export async function up(knex: Knex): Promise<void> {
     t.text('result').notNullable(); // ALLOWED | REFUSED
     t.text('reason_code').notNullable();
     t.text('record_sha256').notNullable();
+    // Records are appended to the access transparency log in batches by the sequencer (one head lock per
+    // batch, not per request); null until then.
+    t.bigInteger('leaf_index').nullable();
+    t.bigIncrements('seq', { primaryKey: false });
     t.index(['holder_id', 'at']);
     t.index(['requester_code', 'at']);
+  });
+  await knex.raw('CREATE INDEX access_log_unsequenced ON access_log (seq) WHERE leaf_index IS NULL');
+  // Per-minute request counters for rate limits: one upsert per request instead of counting rows.
+  await knex.schema.createTable('exchange_rate_counters', (t) => {
+    t.text('subject').notNullable(); // "department:<code>" or "holder:<id>"
+    t.timestamp('minute', { useTz: true }).notNullable();
+    t.integer('count').notNullable();
+    t.primary(['subject', 'minute']);
   });
   await knex.schema.createTable('exchange_alerts', (t) => {
     t.text('id').primary();
@@ -80,5 +92,5 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const table of ['exchange_alerts', 'access_log', 'consents', 'catalogue_changes', 'legal_bases']) await knex.schema.dropTable(table);
+  for (const table of ['exchange_rate_counters', 'exchange_alerts', 'access_log', 'consents', 'catalogue_changes', 'legal_bases']) await knex.schema.dropTable(table);
 }

@@ -1,0 +1,109 @@
+/**
+ * Exchange figures: a consented verification query (POST /exchange/queries) at 50 and 200 connections,
+ * against the service running as its own process on PostgreSQL, next to a bare express + pg round trip
+ * measured in the same run as the ceiling. Called by bench/run.ts.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { signClientAssertion, tokenRequestForm } from '../src/auth/client-assertion.ts';
+import { dataDirLayout, loadDevClientKey } from '../src/bootstrap/dev-environment.ts';
+import { openTestDatabase, postgresUnavailableReason } from '../test/support/databases.ts';
+import { DEPARTMENTS, HOLDERS } from '../test/support/test-vault.ts';
+
+const SECONDS = Number(process.env.BENCH_EXCHANGE_SECONDS ?? 10);
+
+function startProcess(script: string, env: Record<string, string>): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    // BENCH_CPU_PROF=dir writes a V8 CPU profile of the service process there (where the time goes).
+    const profile = process.env.BENCH_CPU_PROF && script === 'src/main.ts' ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('ready') || output.includes('running on')) resolve(child);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    child.on('exit', (code) => reject(new Error(`${script} exited ${code}: ${output.slice(-2000)}`)));
+  });
+}
+
+async function json(url: string, init: RequestInit) {
+  const res = await fetch(url, init);
+  const body = await res.json();
+  if (!res.ok) throw new Error(`${init.method} ${url}: ${res.status} ${JSON.stringify(body)}`);
+  return body as any;
+}
+
+async function load(url: string, connections: number, opts: Partial<autocannon.Options> = {}) {
+  await autocannon({ url, connections, amount: connections * 4, ...opts }); // warm-up
+  const r = await autocannon({ url, connections, duration: SECONDS, ...opts });
+  return { connections, requestsPerSecond: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+}
+
+export async function exchangeBench(results: Record<string, unknown>) {
+  console.log('\n— exchange —');
+  const reason = await postgresUnavailableReason();
+  if (reason) {
+    console.log(`exchange bench skipped: ${reason}`);
+    return;
+  }
+  const db = await openTestDatabase('postgres');
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lv-bench-exchange-'));
+  const port = 18000 + Math.floor(Math.random() * 1000);
+  const base = `http://127.0.0.1:${port}`;
+  const vault = await startProcess('src/main.ts', {
+    DATABASE_URL: db.url!, DATA_DIR: dataDir, PORT: String(port), PUBLIC_BASE_URL: base, SEED_DEV_DATA: 'true', LOG_LEVEL: 'warn',
+    ANCHOR_INTERVAL_MS: '1000', EXCHANGE_RATE_PER_DEPARTMENT_PER_MINUTE: '10000000', EXCHANGE_RATE_PER_HOLDER_PER_MINUTE: '10000000', EXCHANGE_ALERT_DISTINCT_HOLDERS: '1000000',
+  });
+  const barePort = port + 1000;
+  const bare = await startProcess('bench/bare-express-pg.ts', { DATABASE_URL: db.url!, PORT: String(barePort) });
+  try {
+    const token = async (code: string) => {
+      const key = await loadDevClientKey(dataDirLayout(dataDir).devClientsDir, code);
+      return (await json(`${base}/oauth/token`, { method: 'POST', body: tokenRequestForm(await signClientAssertion(key, code, `${base}/oauth/token`)) })).access_token as string;
+    };
+    const market = await token(DEPARTMENTS.market);
+    const tax = await token(DEPARTMENTS.tax);
+    const holder = (await json(`${base}/dev-idp/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ subject: HOLDERS.companyA }) })).id_token as string;
+    const licence = await json(`${base}/licences`, {
+      method: 'POST', headers: { authorization: `Bearer ${market}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'food-business-licence', holder: { id: HOLDERS.companyA, name: '北京𠮷𪚥餐饮管理有限公司' }, fields: { legalRepresentative: '张𠮷', premises: '北京市朝阳区建国路1号', mainBusinessFormat: '餐饮服务经营者', businessItems: '热食类食品制售' } }),
+    });
+    const consents: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      consents.push((await json(`${base}/me/consents`, {
+        method: 'POST', headers: { authorization: `Bearer ${holder}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ requester: DEPARTMENTS.tax, purpose: { code: 'FOOD-PERMIT-CHANGE', text: 'bench' }, licenceTypes: ['food-business-licence'], fields: ['legalRepresentative', 'premises'], validUntil: new Date(Date.now() + 3600_000).toISOString(), maxUses: 1000 }),
+      })).id);
+    }
+    await new Promise((r) => setTimeout(r, 2500)); // let the anchorer checkpoint the licence
+    let n = 0;
+    const body = () => JSON.stringify({ holderId: HOLDERS.companyA, serviceItem: 'FOOD-PERMIT-CHANGE', caseNumber: 'B-1', officialId: 'bench', basis: { kind: 'consent', consentId: consents[n++ % consents.length] }, query: { kind: 'verify', licenceId: licence.id }, fields: ['legalRepresentative'] });
+    const check = await json(`${base}/exchange/queries`, { method: 'POST', headers: { authorization: `Bearer ${tax}`, 'content-type': 'application/json' }, body: body() });
+    if (!check.results?.[0]?.receipt) console.log('note: the licence was not yet checkpointed; answers carry no receipt');
+    const rows: Array<Record<string, unknown>> = [];
+    for (const connections of [50, 200]) {
+      const exchange = await load(`${base}/exchange/queries`, connections, {
+        method: 'POST', headers: { authorization: `Bearer ${tax}`, 'content-type': 'application/json' },
+        requests: [{ setupRequest: (req: any) => ({ ...req, body: body() }) }],
+      });
+      const ceiling = await load(`http://127.0.0.1:${barePort}/ping`, connections);
+      rows.push({ what: 'consented verification query', ...exchange, ratioToCeiling: +(exchange.requestsPerSecond / ceiling.requestsPerSecond).toFixed(3) });
+      rows.push({ what: 'bare express + pg (ceiling)', ...ceiling });
+    }
+    console.log('POST /exchange/queries on PostgreSQL (service in its own process) vs a bare express + pg round trip; target p99 ≤ 20 ms at 200 connections and ≥ 50% of the ceiling:');
+    console.table(rows);
+    Object.assign(results, { exchange: rows });
+  } finally {
+    vault.kill('SIGTERM');
+    bare.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 1500));
+    await db.dispose().catch(() => undefined);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
