@@ -64,6 +64,7 @@ export interface Vault {
   ledger: Ledger;
   logger: Logger;
   licences: LicenceService;
+  documents: LicenceDocumentFactory;
   transparency: TransparencyService;
   exchange: ExchangeService;
   anchorer: Anchorer;
@@ -192,7 +193,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
   if (config.transparency.anchorerEnabled) anchorer.start();
 
   return {
-    app, db, objects, ledger, logger, licences, transparency, exchange, anchorer,
+    app, db, objects, ledger, logger, licences, documents, transparency, exchange, anchorer,
     async close() {
       await anchorer.stop();
       await pool?.close();

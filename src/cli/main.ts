@@ -55,6 +55,22 @@ program
     process.exitCode = await runVerify(file, { ...opts, baseUrl: (opts.url ?? loadConfig().publicBaseUrl).replace(/\/$/, '') });
   });
 
+program
+  .command('digitize')
+  .description('digitize historic paper certificates: manifest (CSV or JSONL) + scans → signed e-licences, error report for bad rows')
+  .argument('<manifest>', 'manifest file (.csv or .jsonl; see src/digitize/manifest-format.md)')
+  .requiredOption('--scans <dir>', 'directory holding the scan files the manifest names')
+  .option('--encoding <encoding>', 'manifest encoding: auto (default), utf8, gb18030, gbk')
+  .option('--dry-run', 'validate and classify every row without issuing anything')
+  .option('--error-report <file>', 'where to write the error report CSV (default: <manifest>.errors.csv)')
+  .option('--department <code>', 'act only as this issuing department')
+  .option('--concurrency <n>', 'rows in flight (default 8)')
+  .option('--no-progress', 'no progress bar')
+  .action(async (manifest: string, opts: Record<string, unknown>) => {
+    const { runDigitize } = await import('./digitize-command.ts');
+    process.exitCode = await runDigitize(manifest, opts as never);
+  });
+
 async function printOrFail(response: Response, pick: (body: unknown) => string): Promise<void> {
   const body = (await response.json().catch(() => ({}))) as { detail?: string; code?: string };
   if (!response.ok) {

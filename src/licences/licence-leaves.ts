@@ -27,6 +27,8 @@ export function issuanceEffects(origin: string, licence: Licence): WriteEffects 
         validUntil: licence.validUntil,
         status: 'active',
         time: licence.issuedAt,
+        // Chain of custody for a licence digitized from paper: the scans' hashes and who reviewed them.
+        ...(licence.provenance ? { digitizedFromPaper: licence.provenance } : {}),
       },
     }],
     // Issuance reaches the ledger through the anchored checkpoint; only status changes are ledger writes,

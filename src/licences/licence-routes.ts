@@ -22,6 +22,7 @@ export function licenceRepresentation(l: Licence, publicBaseUrl: string) {
     status: l.status,
     document: { sha256: l.document.sha256, size: l.document.size, mediaType: 'application/pdf' },
     fieldCommitmentRoot: l.fieldCommitmentRoot,
+    provenance: l.provenance,
     issuedAt: l.issuedAt,
     links: { self, document: `${self}/document`, history: `${self}/history`, receipt: `${self}/receipt`, verify: `${publicBaseUrl}/verify/${l.id}` },
   };

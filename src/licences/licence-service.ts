@@ -16,7 +16,8 @@ import type { ObjectStore } from '../storage/object-store.ts';
 import { fieldCommitmentRoot } from './field-commitments.ts';
 import type { LicenceDocumentFactory, LicenceDocumentInput } from './licence-document.ts';
 import { issuanceEffects, statusEffects } from './licence-leaves.ts';
-import type { Licence, LicenceQuery, LicenceStatus, LicenceStore, NewLicenceRecord, StatusAction, StatusEvent } from './licence-types.ts';
+import type { DigitizedProvenance, Licence, LicenceQuery, LicenceStatus, LicenceStore, NewLicenceRecord, StatusAction, StatusEvent } from './licence-types.ts';
+import type { LicenceScan } from '../pdf/render-licence.ts';
 import { LicenceStoreConflict } from './licence-types.ts';
 
 export interface IssueLicenceRequest {
@@ -25,6 +26,13 @@ export interface IssueLicenceRequest {
   fields: Record<string, unknown>;
   validFrom?: string;
   validUntil?: string | null;
+  /** Set only by digitization (never accepted from the public API): the paper's chain of custody. */
+  provenance?: DigitizedProvenance;
+}
+
+/** Scan contents to embed; not part of the request hash (their SHA-256s in the provenance are). */
+export interface IssueOptions {
+  scans?: LicenceScan[];
 }
 
 export interface RenewLicenceRequest {
@@ -71,7 +79,7 @@ export class LicenceService {
     this.now = deps.now ?? (() => new Date());
   }
 
-  async issue(principal: Principal | null, request: IssueLicenceRequest, idempotencyKey: string | null): Promise<IssueOutcome> {
+  async issue(principal: Principal | null, request: IssueLicenceRequest, idempotencyKey: string | null, options: IssueOptions = {}): Promise<IssueOutcome> {
     const issuer = requireIssuer(principal);
     const type = this.deps.catalogue.get(request.type);
     if (!type) throw problems.badRequest('LICENCE_TYPE_UNKNOWN', `unknown licence type ${JSON.stringify(request.type)}`, [{ field: 'type', message: 'is not a licence type in the catalogue' }]);
@@ -103,8 +111,9 @@ export class LicenceService {
       previousId: null,
       status: 'active',
       fieldCommitmentRoot: fieldCommitmentRoot(request.fields, fieldSalts),
+      provenance: request.provenance ?? null,
       issuedAt: issuedAt.toISOString(),
-    }, type);
+    }, type, options.scans);
     const record: NewLicenceRecord = {
       licence,
       fieldSalts,
@@ -124,6 +133,14 @@ export class LicenceService {
       throw error;
     }
     return { licence, replayed: false };
+  }
+
+  /** For a dry run of digitization: was this request issued before ('done'), with other content ('conflict'), or not ('new')? */
+  async digitizedState(principal: Principal | null, request: IssueLicenceRequest, idempotencyKey: string): Promise<'new' | 'done' | 'conflict'> {
+    const issuer = requireIssuer(principal);
+    const earlier = await this.deps.licences.findByIdempotencyKey(issuer, idempotencyKey);
+    if (!earlier) return 'new';
+    return earlier.requestSha256 === sha256Hex(canonicalize(request) ?? '') ? 'done' : 'conflict';
   }
 
   async get(principal: Principal | null, id: string): Promise<Licence> {
@@ -221,7 +238,7 @@ export class LicenceService {
   }
 
   /** Renders, signs and stores the PDF; returns the licence with its document reference filled in. */
-  private async produceDocument(draft: Omit<Licence, 'document'>, type: LicenceType): Promise<Licence> {
+  private async produceDocument(draft: Omit<Licence, 'document'>, type: LicenceType, scans?: LicenceScan[]): Promise<Licence> {
     const issuerDept = await this.deps.departments.get(draft.issuerCode);
     const input: LicenceDocumentInput = {
       licenceId: draft.id,
@@ -241,6 +258,8 @@ export class LicenceService {
       validUntil: draft.validUntil,
       issuedAt: draft.issuedAt,
       verifyUrl: `${this.deps.publicBaseUrl}/verify/${encodeURIComponent(draft.id)}`,
+      ...(draft.provenance ? { digitizedFromPaper: { originalIssueDate: draft.provenance.originalIssueDate, archiveLocation: draft.provenance.archiveLocation } } : {}),
+      ...(scans?.length ? { scans } : {}),
     };
     let pdf: Uint8Array;
     try {

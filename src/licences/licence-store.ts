@@ -27,6 +27,7 @@ interface LicenceRow {
   request_sha256: string | null;
   field_salts: Record<string, string> | null;
   field_commitment_root: string | null;
+  provenance: Licence['provenance'];
 }
 
 interface EventRow {
@@ -65,6 +66,7 @@ function fromRow(r: LicenceRow): Licence {
     status: r.status,
     document: { sha256: r.document_sha256, key: r.document_key, size: r.document_size },
     fieldCommitmentRoot: r.field_commitment_root ?? '',
+    provenance: r.provenance ?? null,
     issuedAt: isoTime(r.issued_at),
   };
 }
@@ -93,6 +95,7 @@ function toRow(record: NewLicenceRecord): LicenceRow {
     request_sha256: record.requestSha256,
     field_salts: JSON.stringify(record.fieldSalts) as unknown as Record<string, string>,
     field_commitment_root: l.fieldCommitmentRoot,
+    provenance: (l.provenance ? JSON.stringify(l.provenance) : null) as unknown as Licence['provenance'],
   };
 }
 

@@ -4,6 +4,19 @@ import type { LogEntry, StatusOutboxEntry } from '../transparency/log-types.ts';
 export type LicenceStatus = 'active' | 'suspended' | 'revoked' | 'superseded';
 export type StatusAction = 'issue' | 'suspend' | 'reinstate' | 'revoke' | 'renew';
 
+/** Where a licence digitized from a historic paper certificate came from (chain of custody). */
+export interface DigitizedProvenance {
+  kind: 'digitized-from-paper';
+  sourceSystem: string;
+  sourceRecordId: string;
+  originalIssueDate: string;
+  archiveLocation: string;
+  reviewingClerk: string;
+  holderIdOriginal: string;
+  aliases: Record<string, string>;
+  scans: Array<{ fileName: string; sha256: string; mediaType: string }>;
+}
+
 export interface Licence {
   id: string;
   typeKey: string;
@@ -19,6 +32,7 @@ export interface Licence {
   document: { sha256: string; key: string; size: number };
   /** Root over the salted field commitments (hex), also in the licence's log leaf. */
   fieldCommitmentRoot: string;
+  provenance: DigitizedProvenance | null;
   issuedAt: string; // ISO 8601
 }
 

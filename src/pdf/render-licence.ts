@@ -19,6 +19,7 @@ import {
   pushGraphicsState,
   popGraphicsState,
   setFillingRgbColor,
+  StandardFonts,
 } from 'pdf-lib';
 import type { PDFFont, PDFPage, RGB } from 'pdf-lib';
 import qrcode from 'qrcode-generator';
@@ -51,6 +52,15 @@ export interface LicenceDocumentInput {
   /** QR target. */
   verifyUrl: string;
   digitizedFromPaper?: { originalIssueDate: string; archiveLocation?: string };
+  /** Scans of the historic paper: images become pages after the licence, PDFs are attached. */
+  scans?: LicenceScan[];
+}
+
+export interface LicenceScan {
+  fileName: string;
+  sha256: string;
+  images: Array<{ kind: 'jpeg' | 'png'; bytes: Uint8Array; width: number; height: number }> | null;
+  pdfBytes?: Uint8Array;
 }
 
 /** Rectangle in PDF user space (points, origin bottom-left). */
@@ -482,7 +492,30 @@ async function buildLicenceDocument(
     doc.setModificationDate(issued);
   }
   doc.catalog.set(PDFName.of('PageLayout'), PDFName.of('SinglePage'));
+  await addScans(doc, input.scans ?? [], issued);
   return { doc, layout };
+}
+
+/** The chain of custody in the document itself: every scan follows the licence, inside the signature. */
+async function addScans(doc: PDFDocument, scans: LicenceScan[], issued: Date): Promise<void> {
+  if (scans.length === 0) return;
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  const margin = 36;
+  for (const [n, scan] of scans.entries()) {
+    for (const [p, image] of (scan.images ?? []).entries()) {
+      const embedded = image.kind === 'jpeg' ? await doc.embedJpg(image.bytes) : await doc.embedPng(image.bytes);
+      const page = doc.addPage([PAGE_WIDTH, PAGE_HEIGHT]);
+      const box = { w: PAGE_WIDTH - 2 * margin, h: PAGE_HEIGHT - 2 * margin - 24 };
+      const scale = Math.min(box.w / image.width, box.h / image.height);
+      const w = image.width * scale;
+      const h = image.height * scale;
+      page.drawImage(embedded, { x: (PAGE_WIDTH - w) / 2, y: margin + 24 + (box.h - h) / 2, width: w, height: h });
+      page.drawText(`Scan ${n + 1}${scan.images!.length > 1 ? ` page ${p + 1}` : ''} of the original paper certificate - SHA-256 ${scan.sha256}`, { x: margin, y: margin, size: 7, font });
+    }
+    if (scan.pdfBytes) {
+      await doc.attach(scan.pdfBytes, `scan-${n + 1}.pdf`, { mimeType: 'application/pdf', description: `Scan of the original paper certificate, SHA-256 ${scan.sha256}`, creationDate: issued, modificationDate: issued });
+    }
+  }
 }
 
 const SAVE_OPTS = { useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false } as const;

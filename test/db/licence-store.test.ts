@@ -29,6 +29,7 @@ function record(id: string, overrides: Partial<Licence> = {}, idempotencyKey: st
     status: 'active',
     document: { sha256: 'a'.repeat(64), key: `licences/sha256/${'a'.repeat(64)}.pdf`, size: 1234 },
     fieldCommitmentRoot: 'c'.repeat(64),
+    provenance: null,
     issuedAt: '2026-01-01T08:00:00.000Z',
     ...overrides,
   };

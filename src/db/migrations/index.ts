@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import * as m001 from './001_foundation.ts';
 import * as m002 from './002_transparency_log.ts';
 import * as m003 from './003_exchange.ts';
+import * as m004 from './004_digitized_provenance.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -16,6 +17,7 @@ const migrations: Array<[string, Migration]> = [
   ['001_foundation', m001],
   ['002_transparency_log', m002],
   ['003_exchange', m003],
+  ['004_digitized_provenance', m004],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
