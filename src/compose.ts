@@ -51,6 +51,9 @@ import { ExchangeService } from './exchange/exchange-service.ts';
 import { exchangeRoutes } from './exchange/exchange-routes.ts';
 import { ExchangeStore } from './exchange/exchange-store.ts';
 import { LegalBasisService } from './exchange/legal-basis-service.ts';
+import { DigitizeJobs } from './digitize/digitize-jobs.ts';
+import { digitizeRoutes } from './digitize/digitize-routes.ts';
+import { multipartUpload } from './http/multipart-upload.ts';
 import { writeSecretFile } from './auth/key-files.ts';
 import fs from 'node:fs';
 import crypto from 'node:crypto';
@@ -67,6 +70,7 @@ export interface Vault {
   documents: LicenceDocumentFactory;
   transparency: TransparencyService;
   exchange: ExchangeService;
+  digitizeJobs: DigitizeJobs;
   anchorer: Anchorer;
   close(): Promise<void>;
 }
@@ -164,10 +168,26 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
   });
   const legalBases = new LegalBasisService({ store: exchangeStore, departments, catalogue, now: overrides.now });
 
+  const digitizeJobs = new DigitizeJobs({
+    db, licences, catalogue, missingGlyphs: (t) => documents.missingGlyphs(t), objects,
+    jobsDir: path.join(config.dataDir, 'digitize-jobs'), logger: logger.child({ component: 'digitize-jobs' }),
+  });
+
   const app = await createApp({
     logger, metrics, maxBodyBytes: config.maxBodyBytes, authenticate,
     largeBodyRoutes: [{ path: '/verify', maxBytes: 12 * 1024 * 1024 }],
     rateLimits: [{ path: '/verify', windowMs: 60_000, limit: config.verifyRateLimitPerMinute }],
+    uploadRoutes: [{
+      path: '/digitize/jobs',
+      handler: multipartUpload({
+        authenticate,
+        target: () => digitizeJobs.newJobDir(),
+        files: {
+          manifest: { storeAs: (name) => (name.toLowerCase().endsWith('.jsonl') ? 'manifest.jsonl' : 'manifest.csv'), maxBytes: 512 * 1024 * 1024 },
+          scans: { storeAs: () => 'scans.zip', maxBytes: 8 * 1024 ** 3 },
+        },
+      }),
+    }],
     staticMounts: [
       { path: '/docs/assets', directory: swaggerUiDirectory() },
       { path: '/docs/static', directory: path.join(path.dirname(fileURLToPath(import.meta.url)), 'operations', 'docs-static') },
@@ -188,13 +208,16 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
       ...transparencyRoutes(transparency, () => fs.readFileSync(issuerCaPath, 'utf8')),
       ...consentRoutes(consents),
       ...exchangeRoutes({ exchange, legalBases, links, licences: licenceStore, objects }),
+      ...digitizeRoutes(digitizeJobs),
     },
   });
   if (config.transparency.anchorerEnabled) anchorer.start();
+  digitizeJobs.start();
 
   return {
-    app, db, objects, ledger, logger, licences, documents, transparency, exchange, anchorer,
+    app, db, objects, ledger, logger, licences, documents, transparency, exchange, digitizeJobs, anchorer,
     async close() {
+      await digitizeJobs.stop();
       await anchorer.stop();
       await pool?.close();
       await objects.close();

@@ -35,6 +35,8 @@ export interface AppOptions {
   largeBodyRoutes?: Array<{ path: string; maxBytes: number }>;
   /** Per-client-address request limits on public routes. */
   rateLimits?: Array<{ path: string; windowMs: number; limit: number }>;
+  /** Middleware mounted before the body parsers (multipart uploads). */
+  uploadRoutes?: Array<{ path: string; handler: express.RequestHandler }>;
 }
 
 type Locals = { principal?: Principal | null; operationId?: string };
@@ -133,6 +135,7 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
     }));
   }
   for (const route of options.largeBodyRoutes ?? []) app.use(route.path, express.json({ limit: route.maxBytes, type: ['application/json'] }));
+  for (const route of options.uploadRoutes ?? []) app.use(route.path, route.handler);
   app.use(express.json({ limit: options.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
   app.use(async (req: Request, res: Response, next: NextFunction) => {

@@ -37,7 +37,7 @@ export interface ApiResponse<T = any> {
 export interface RequestOptions {
   token?: string;
   json?: unknown;
-  body?: string | Uint8Array | URLSearchParams;
+  body?: string | Uint8Array | URLSearchParams | FormData;
   headers?: Record<string, string>;
 }
 

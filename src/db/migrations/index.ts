@@ -7,6 +7,7 @@ import * as m001 from './001_foundation.ts';
 import * as m002 from './002_transparency_log.ts';
 import * as m003 from './003_exchange.ts';
 import * as m004 from './004_digitized_provenance.ts';
+import * as m005 from './005_digitize_jobs.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -18,6 +19,7 @@ const migrations: Array<[string, Migration]> = [
   ['002_transparency_log', m002],
   ['003_exchange', m003],
   ['004_digitized_provenance', m004],
+  ['005_digitize_jobs', m005],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

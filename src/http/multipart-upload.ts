@@ -1,0 +1,74 @@
+/**
+ * multipart/form-data uploads (busboy, streaming to disk): only for routes that take files, only after
+ * the bearer token checked out, with per-file size limits. The parsed body is the form fields plus each
+ * file's stored name, so openapi-backend validates it like any other body.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import busboy from 'busboy';
+import type { NextFunction, Request, Response } from 'express';
+import { ApiProblem } from './problem.ts';
+
+export interface UploadTarget {
+  id: string;
+  dir: string;
+}
+
+export function multipartUpload(opts: {
+  authenticate: (token: string) => Promise<unknown>;
+  target: () => UploadTarget;
+  files: Record<string, { storeAs: (original: string) => string; maxBytes: number }>;
+}) {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    if (req.method !== 'POST' || !(req.headers['content-type'] ?? '').startsWith('multipart/form-data')) return next();
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!token) return next(); // openapi-backend answers 401 without reading the upload
+    try {
+      await opts.authenticate(token);
+    } catch {
+      return next();
+    }
+    const target = opts.target();
+    const body: Record<string, unknown> = { upload: target };
+    const writes: Array<Promise<void>> = [];
+    let failure: ApiProblem | null = null;
+    const parser = busboy({ headers: req.headers, limits: { files: Object.keys(opts.files).length, fields: 20, fieldSize: 1024 } });
+    parser.on('field', (name, value) => (body[name] = value));
+    parser.on('file', (name, stream, info) => {
+      const spec = opts.files[name];
+      if (!spec) {
+        failure ??= new ApiProblem(400, 'UPLOAD_INVALID', `unexpected file field ${name}`, { errors: [{ field: name, message: 'is not accepted' }] });
+        return stream.resume();
+      }
+      const stored = spec.storeAs(path.basename(info.filename || name));
+      body[name] = stored;
+      let size = 0;
+      const out = fs.createWriteStream(path.join(target.dir, stored));
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > spec.maxBytes) {
+          failure ??= new ApiProblem(413, 'UPLOAD_TOO_LARGE', `${name} is larger than ${spec.maxBytes} bytes`);
+          stream.unpipe(out);
+          stream.resume();
+        }
+      });
+      writes.push(new Promise((resolve, reject) => out.on('finish', () => resolve()).on('error', reject)));
+      stream.pipe(out);
+    });
+    parser.on('error', (error: Error) => next(new ApiProblem(400, 'UPLOAD_INVALID', `the multipart body is malformed: ${error.message}`)));
+    parser.on('close', () => {
+      Promise.all(writes).then(
+        () => {
+          if (failure) {
+            fs.rmSync(target.dir, { recursive: true, force: true });
+            return next(failure);
+          }
+          req.body = body;
+          next();
+        },
+        (error: Error) => next(error),
+      );
+    });
+    req.pipe(parser);
+  };
+}
