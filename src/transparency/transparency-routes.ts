@@ -58,6 +58,9 @@ export function transparencyRoutes(service: TransparencyService, issuerCaPem: ()
       }
       return { status: 200, json: await service.verifyDocument(new Uint8Array(bytes), receipt) };
     },
+    async openVerificationPage(ctx) {
+      return { status: 302, headers: { Location: `/app/verify.html#${encodeURIComponent(licenceId(ctx.params.licenceId))}` } };
+    },
     async getIssuerCaCertificate() {
       return { status: 200, body: issuerCaPem(), contentType: 'application/x-pem-file' };
     },
