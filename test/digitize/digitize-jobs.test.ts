@@ -27,7 +27,7 @@ describe('digitization API jobs', function () {
     const data = new FormData();
     data.set('manifest', new Blob([fs.readFileSync(manifestPath)]), path.basename(manifestPath));
     const files = fs.readdirSync(scansDir).map((name) => ({ name, bytes: new Uint8Array(fs.readFileSync(path.join(scansDir, name))) }));
-    data.set('scans', new Blob([zipStore(files)]), 'scans.zip');
+    data.set('scans', new Blob([Buffer.from(zipStore(files))]), 'scans.zip');
     for (const [k, v] of Object.entries(extra)) data.set(k, v);
     return data;
   };
