@@ -369,6 +369,9 @@ describe('licence API (embedded defaults)', function () {
       expect(Buffer.from(docs.bytes).toString()).to.include('swagger-ui');
       const asset = await fetch(`${vault.baseUrl}/docs/assets/swagger-ui-bundle.js`);
       expect(asset.status).to.equal(200);
+      const qr = await fetch(`${vault.baseUrl}/verify/BL.111101050000100149.0000000001.01.G`, { redirect: 'manual' });
+      expect(qr.status).to.equal(302);
+      expect(qr.headers.get('location')).to.equal('/app/verify.html#BL.111101050000100149.0000000001.01.G');
     });
   });
 });
