@@ -59,6 +59,7 @@ import fs from 'node:fs';
 import crypto from 'node:crypto';
 import type { ObjectStore } from './storage/object-store.ts';
 import { createS3ObjectStore } from './storage/s3-object-store.ts';
+import { webStaticMounts } from './web/web-assets.ts';
 
 export interface Vault {
   app: express.Express;
@@ -191,6 +192,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
     staticMounts: [
       { path: '/docs/assets', directory: swaggerUiDirectory() },
       { path: '/docs/static', directory: path.join(path.dirname(fileURLToPath(import.meta.url)), 'operations', 'docs-static') },
+      ...(await webStaticMounts()),
     ],
     handlers: {
       ...operationsRoutes({

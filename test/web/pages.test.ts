@@ -1,0 +1,218 @@
+/**
+ * The web pages in a real browser (Debian's Chromium driven by playwright-core) against a running vault:
+ * a citizen's licences, consent and data tracker; the verification page on a valid, a tampered and a
+ * revoked licence; the auditor's checkpoints. Assertions are on visible text; screenshots go to
+ * test-output/web/.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { businessLicenceRequest, DEPARTMENTS, HOLDERS, TestVault } from '../support/test-vault.ts';
+
+const FOOD = () => ({
+  type: 'food-business-licence',
+  holder: { id: HOLDERS.companyA, name: '北京𠮷𪚥餐饮管理有限公司' },
+  fields: { legalRepresentative: '张𠮷', premises: '北京市朝阳区建国路1号', mainBusinessFormat: '餐饮服务经营者', businessItems: '热食类食品制售', supervisoryAuthority: '建外市场监督管理所' },
+});
+const SHOTS = path.resolve('test-output', 'web');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+describe('web pages in a browser', function () {
+  this.timeout(120_000);
+  let vault: TestVault;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let userDataDir: string;
+  let tmp: string;
+  let market: string;
+  let tax: string;
+  let auditor: string;
+  let foodId: string;
+  let revokedId: string;
+  const consoleErrors: string[] = [];
+  const externalRequests: string[] = [];
+
+  const query = (consentId: string) => vault.request('POST', '/exchange/queries', {
+    token: tax,
+    json: { holderId: HOLDERS.companyA, serviceItem: 'FOOD-PERMIT-CHANGE', caseNumber: 'TAX-2026-0042', officialId: 'official-007', basis: { kind: 'consent', consentId }, query: { kind: 'verify', licenceId: foodId }, fields: ['legalRepresentative'] },
+  });
+  const saveBytes = (name: string, bytes: Uint8Array) => {
+    const file = path.join(tmp, name);
+    fs.writeFileSync(file, bytes);
+    return file;
+  };
+  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+  before(async () => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lv-web-'));
+    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lv-chromium-'));
+    vault = await TestVault.start();
+    [market, tax, auditor] = await Promise.all([vault.departmentToken(DEPARTMENTS.market), vault.departmentToken(DEPARTMENTS.tax), vault.departmentToken(DEPARTMENTS.audit)]);
+    foodId = (await vault.request('POST', '/licences', { token: market, json: FOOD() })).body.id;
+    revokedId = (await vault.request('POST', '/licences', { token: market, json: businessLicenceRequest() })).body.id;
+    await vault.vault.anchorer.runOnce(true);
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      viewport: { width: 390, height: 844 },
+      acceptDownloads: true,
+      locale: 'en-US',
+    });
+    browser = context.browser() as Browser;
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    page.on('request', (r) => { if (!r.url().startsWith(vault.baseUrl) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) externalRequests.push(r.url()); });
+  });
+  after(async () => {
+    await context?.close();
+    void browser;
+    await vault?.stop();
+    for (const dir of [tmp, userDataDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lets a citizen download a licence, grant and withdraw a consent, and see both queries in the access log', async () => {
+    await page.goto(`${vault.baseUrl}/app/portal.html`);
+    expect(await page.getByText(/Development only/).isVisible()).to.equal(true);
+    await page.getByLabel('Resident ID number or USCC').fill(HOLDERS.companyA);
+    await page.getByRole('button', { name: 'Sign in (development only)' }).click();
+    const row = page.locator(`tr[data-licence="${foodId}"]`);
+    await row.waitFor();
+    expect(await row.getByText('Active').isVisible()).to.equal(true);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: 'Download PDF' }).click()]);
+    const pdf = fs.readFileSync(await download.path());
+    expect(pdf.subarray(0, 5).toString('latin1')).to.equal('%PDF-');
+    await page.getByText(`Downloaded ${foodId}.pdf`).waitFor();
+    const [receiptDownload] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: 'Download receipt' }).click()]);
+    expect(JSON.parse(fs.readFileSync(await receiptDownload.path(), 'utf8')).licenceId).to.equal(foodId);
+
+    // grant
+    await page.getByLabel('Department').selectOption(DEPARTMENTS.tax);
+    await page.getByLabel('Service item code').fill('FOOD-PERMIT-CHANGE');
+    await page.getByLabel('Service item / purpose').fill('食品经营许可变更核验');
+    const types = (await vault.request('GET', '/licence-types')).body.items as Array<{ key: string; nameEn: string; fields: Array<{ name: string; labelEn: string }> }>;
+    const food = types.find((x) => x.key === 'food-business-licence')!;
+    await page.getByLabel(food.nameEn, { exact: true }).check();
+    await page.getByLabel(food.fields.find((f) => f.name === 'legalRepresentative')!.labelEn, { exact: true }).check();
+    await page.getByLabel('Maximum uses').fill('5');
+    await page.getByRole('button', { name: 'Grant consent' }).click();
+    await page.getByText('Consent granted.').waitFor();
+    const consentRow = page.locator('#consent-table tbody tr').first();
+    expect(await consentRow.getByText('Active').isVisible()).to.equal(true);
+    const consentId = (await consentRow.getAttribute('data-consent'))!;
+
+    const allowed = await query(consentId);
+    expect(allowed.status, JSON.stringify(allowed.body)).to.equal(200);
+
+    await consentRow.getByRole('button', { name: 'Withdraw' }).click();
+    await page.getByText('Consent withdrawn.').waitFor();
+    expect(await page.locator(`tr[data-consent="${consentId}"]`).getByText('Withdrawn').isVisible()).to.equal(true);
+    const refused = await query(consentId);
+    expect(refused.status).to.equal(403);
+    expect(refused.body.code).to.equal('CONSENT_REVOKED');
+
+    await vault.vault.anchorer.runOnce(true);
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    const accesses = page.locator('#access-table tbody tr');
+    await page.locator('#access-table').getByText('Refused').waitFor();
+    expect(await accesses.count()).to.equal(2);
+    const log = page.locator('#access-table');
+    expect(await log.getByText('Allowed').isVisible()).to.equal(true);
+    expect(await log.getByText('CONSENT_REVOKED').isVisible()).to.equal(true);
+    expect(await log.getByText('Chaoyang District Tax Bureau').count()).to.equal(2);
+    expect(await log.getByRole('button', { name: 'Proof available' }).count()).to.equal(2);
+    await shot('portal-en');
+
+    // language switch, remembered across reloads
+    await page.getByRole('button', { name: '中文' }).click();
+    await page.getByText('谁查看了我的数据').waitFor();
+    await page.reload();
+    await page.getByText('谁查看了我的数据').waitFor();
+    expect(await page.locator('#access-table').getByText('已拒绝').isVisible()).to.equal(true);
+    await shot('portal-zh');
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByText('Who looked at my data').waitFor();
+  });
+
+  it('verifies a valid, a tampered and a revoked licence in the browser', async () => {
+    const fetchPdf = async (id: string) => (await vault.request('GET', `/licences/${id}/document`, { token: market })).bytes;
+    const fetchReceipt = async (id: string) => new TextEncoder().encode(JSON.stringify((await vault.request('GET', `/licences/${id}/receipt`, { token: market })).body));
+    const validPdf = await fetchPdf(foodId);
+    const validPath = saveBytes('valid.pdf', validPdf);
+    const receiptPath = saveBytes('valid.receipt.json', await fetchReceipt(foodId));
+    const verifyRequests: string[] = [];
+    page.on('request', (r) => { if (r.method() === 'POST') verifyRequests.push(r.url()); });
+
+    const verify = async (pdfPath: string, receipt: string | null) => {
+      await page.getByLabel('Licence PDF').setInputFiles(pdfPath);
+      await page.getByLabel('Receipt JSON (optional)').setInputFiles(receipt ? [receipt] : []);
+      await page.getByRole('button', { name: 'Verify', exact: true }).click();
+      await page.locator('#verdict').waitFor();
+    };
+    const state = (check: string) => page.locator(`li[data-check="${check}"]`).getAttribute('data-state');
+
+    await page.goto(`${vault.baseUrl}/app/verify.html`);
+    await verify(validPath, receiptPath);
+    await page.getByText('Valid: all seven checks passed').waitFor();
+    expect(await page.locator('li.check[data-state="pass"]').count()).to.equal(7);
+    expect(await page.getByText('The file is exactly the one recorded in the log.').isVisible()).to.equal(true);
+    await shot('verify-valid');
+
+    const tampered = validPdf.slice();
+    const at = Math.floor(tampered.length / 3);
+    tampered[at] = (tampered[at] as number) ^ 0x01;
+    await verify(saveBytes('tampered.pdf', tampered), receiptPath);
+    await page.getByText('Not valid: at least one check failed').waitFor();
+    expect(await state('documentHash')).to.equal('fail');
+    expect(await page.locator('li[data-check="documentHash"]').getByText('DOCUMENT_HASH_MISMATCH').isVisible()).to.equal(true);
+    expect(await page.getByText('The file differs from the one recorded in the log').isVisible()).to.equal(true);
+    await shot('verify-tampered');
+
+    const revokedPdf = saveBytes('revoked.pdf', await fetchPdf(revokedId));
+    const revokedReceipt = saveBytes('revoked.receipt.json', await fetchReceipt(revokedId));
+    expect((await vault.request('POST', `/licences/${revokedId}/status-changes`, { token: market, json: { action: 'revoke', reason: 'obtained by fraud' } })).status).to.equal(200);
+    await vault.vault.anchorer.runOnce(true);
+    // the QR code's target: the page opened with the licence id
+    await page.goto(`${vault.baseUrl}/app/verify.html#${revokedId}`);
+    await page.getByText('Ledger status: Revoked').waitFor();
+    await verify(revokedPdf, revokedReceipt);
+    await page.getByText('Not valid: at least one check failed').waitFor();
+    expect(await state('status')).to.equal('fail');
+    expect(await state('signature')).to.equal('pass');
+    expect(await page.getByText('The ledger says this licence has been revoked.').isVisible()).to.equal(true);
+    await shot('verify-revoked');
+    expect(verifyRequests, 'the PDF is never uploaded unless the user asks').to.deep.equal([]);
+  });
+
+  it('shows the auditor the checkpoint that anchored the licence, its consistency and the licence history', async () => {
+    const receipt = (await vault.request('GET', `/licences/${foodId}/receipt`, { token: market })).body;
+    await page.goto(`${vault.baseUrl}/app/auditor.html`);
+    await page.getByLabel('Paste an access token').fill(auditor);
+    await page.getByRole('button', { name: 'Use token' }).click();
+    await page.getByText('Token set').waitFor();
+    const row = page.locator(`#checkpoint-table tr[data-size="${receipt.treeSize}"]`);
+    await row.waitFor();
+    expect(await row.getByText(receipt.anchor.txId, { exact: false }).isVisible()).to.equal(true);
+    await page.getByText(/Anchoring lag: .* 0 leaves behind/).waitFor();
+    await page.getByRole('button', { name: 'Check consistency' }).click();
+    await page.getByText(/Consistent: the size \d+ tree extends the size \d+ tree/).waitFor();
+    await page.locator('#alerts').getByText(/No alerts|Chaoyang/).first().waitFor();
+    await page.getByLabel('Licence number').fill(revokedId);
+    await page.getByRole('button', { name: 'Show history' }).click();
+    await page.locator('#history-table').getByText('Active → Revoked').waitFor();
+    expect(await page.locator('#history-table').getByText('obtained by fraud').isVisible()).to.equal(true);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download access log (JSON)' }).click()]);
+    const exported = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+    expect(exported.items.length).to.be.greaterThan(1);
+    await page.getByText(/Exported \d+ records/).waitFor();
+    await shot('auditor');
+    expect(externalRequests, 'no request leaves the vault').to.deep.equal([]);
+    expect(consoleErrors.filter((e) => !/status of 4\d\d/.test(e))).to.deep.equal([]);
+  });
+});
