@@ -28,6 +28,7 @@ import { loadS3TestConfig } from '../test/support/s3-test-config.ts';
 import { businessLicenceRequest, DEPARTMENTS, TestVault } from '../test/support/test-vault.ts';
 import { transparencyBench } from './transparency.ts';
 import { exchangeBench } from './exchange.ts';
+import { digitizeBench } from './digitize.ts';
 
 const PHASE_N = Number(process.env.BENCH_PHASE_N ?? 300);
 const API_SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
@@ -63,7 +64,7 @@ async function phaseCosts(label: string, db: Database, objects: ObjectStore) {
         id, typeKey: 'business-licence', typeCode: 'BL', issuerCode: DEPARTMENTS.market,
         holder: { kind: 'organisation', id: '91350100M000100Y43', name: '北京𠮷𪚥餐饮管理有限公司' }, fields: { a: 1 },
         validFrom: '2026-01-01', validUntil: null, version: 1, previousId: null, status: 'active',
-        document: { sha256: sha, key: `bench/${label}/${sha}.pdf`, size: pdf.length }, fieldCommitmentRoot: 'c'.repeat(64), issuedAt: new Date().toISOString(),
+        document: { sha256: sha, key: `bench/${label}/${sha}.pdf`, size: pdf.length }, fieldCommitmentRoot: 'c'.repeat(64), provenance: null, issuedAt: new Date().toISOString(),
       },
       fieldSalts: { a: 'c2FsdA==' },
       idempotencyKey: null, requestSha256: null,
@@ -106,7 +107,7 @@ function table(rows: Array<Record<string, unknown>>) {
   console.table(rows);
 }
 
-const sections = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['issuance', 'transparency', 'exchange']);
+const sections = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['issuance', 'transparency', 'exchange', 'digitize']);
 
 async function main() {
   fs.mkdirSync('bench/out', { recursive: true });
@@ -114,6 +115,7 @@ async function main() {
   if (sections.has('issuance')) await issuanceBench();
   if (sections.has('transparency')) await transparencyBench(results);
   if (sections.has('exchange')) await exchangeBench(results);
+  if (sections.has('digitize')) await digitizeBench(results);
   fs.writeFileSync('bench/out/results.json', JSON.stringify(results, null, 2));
   console.log('\nwritten: bench/out/results.json');
 }

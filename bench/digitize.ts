@@ -1,0 +1,317 @@
+/**
+ * Digitization figures (issue 5): issued rows per second for a clean manifest of BENCH_DIGITIZE_ROWS
+ * (default 10 000) business-licence rows, without (a ~400-byte JPEG) and with a ~200 KB JPEG scan, with
+ * one and two render workers; and peak RSS of whole runs at BENCH_DIGITIZE_RSS_ROWS (default
+ * "10000,100000") rows, each in its own child process so the peak is that run's alone.
+ * Targets: ≥ 150 rows/s with 200 KB scans and two workers on a 2-core machine; peak RSS at 100 000 rows
+ * within 20% of that at 10 000.
+ *
+ * The pipeline runs in-process exactly as `licence-vault digitize` wires it: createVault on the embedded
+ * defaults (PGlite in a temp DATA_DIR, local object directory), then digitize(). Called by bench/run.ts;
+ * also `node --import tsx bench/digitize.ts child <manifest> <scansDir> <workers>` runs one batch and
+ * prints a JSON line (the RSS child).
+ *
+ * Other knobs: BENCH_DIGITIZE_RSS_SCAN = jpeg200k (default) | tiny, BENCH_DIGITIZE_RSS_WORKERS (default 2).
+ * CPU ms per row is process.cpuUsage() over the batch: all threads of the process, render workers included.
+ * Peak RSS (getrusage maxRSS) also includes the render worker threads (~64 MB of fonts each).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { createVault } from '../src/compose.ts';
+import { loadConfig } from '../src/config/config.ts';
+import { digitize } from '../src/digitize/digitize-pipeline.ts';
+import type { DigitizeSummary } from '../src/digitize/digitize-pipeline.ts';
+import { computeOrganisationCodeCheck, computeUsccCheck, USCC_CHARSET } from '../src/identity/uscc.ts';
+import { LicenceTypeCatalogue } from '../src/licence-types/catalogue.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { makeJpeg } from '../test/digitize/messy-manifest-generator.ts';
+
+const THIS_FILE = fileURLToPath(import.meta.url);
+const TARGET_SCAN_BYTES = 200_000;
+
+const load = () => os.loadavg().map((v) => +v.toFixed(2)) as [number, number, number];
+const mib = (bytes: number) => +(bytes / 1024 / 1024).toFixed(1);
+
+/** Embedded defaults only: a DATABASE_URL or S3_* in the caller's environment must not redirect the bench. */
+function embeddedEnv(dataDir: string, workers: number): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const k of Object.keys(env)) if (k === 'DATABASE_URL' || k.startsWith('S3_')) delete env[k];
+  return { ...env, DATA_DIR: dataDir, RENDER_WORKERS: String(workers), ANCHORER_ENABLED: 'false', SEED_DEV_DATA: 'true', LOG_LEVEL: 'silent' };
+}
+
+// --- inputs ------------------------------------------------------------------------------------------
+
+/** A noisy A4-proportioned JPEG of about TARGET_SCAN_BYTES (noise keeps it from compressing away). */
+export async function makeScanJpeg(): Promise<Buffer> {
+  let width = 500;
+  let best: Buffer | null = null;
+  for (let i = 0; i < 4; i++) {
+    const height = Math.round(width * Math.SQRT2);
+    best = await sharp({ create: { width, height, channels: 3, background: { r: 240, g: 238, b: 228 }, noise: { type: 'gaussian', mean: 128, sigma: 30 } } })
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    if (Math.abs(best.length - TARGET_SCAN_BYTES) / TARGET_SCAN_BYTES < 0.03) break;
+    width = Math.round(width * Math.sqrt(TARGET_SCAN_BYTES / best.length));
+  }
+  return best!;
+}
+
+/** Deterministic valid USCC number i (GB 11714 organisation code + MOD 31 check), distinct for each i. */
+function usccFor(i: number): string {
+  for (let k = 0; ; k++) {
+    // 8-character organisation code body from i (base-31 over the USCC charset), bumped until its check fits.
+    let n = i * 7 + k;
+    let body = '';
+    for (let d = 0; d < 8; d++) {
+      body = USCC_CHARSET[n % 31] + body;
+      n = Math.floor(n / 31);
+    }
+    const orgCheck = computeOrganisationCodeCheck(body);
+    if (!USCC_CHARSET.includes(orgCheck)) continue;
+    const first17 = `91110105${body}${orgCheck}`;
+    return first17 + computeUsccCheck(first17);
+  }
+}
+
+const COLUMNS = [
+  'source_system', 'source_record_id', 'licence_type', 'holder_id', 'holder_name', 'original_issue_date', 'valid_from', 'valid_until',
+  'field.entityType', 'field.legalRepresentative', 'field.registeredCapital', 'field.establishedOn', 'field.address', 'field.businessScope',
+  'scans', 'archive_location', 'reviewing_clerk',
+];
+const NAMES = ['北京𠮷𪚥餐饮管理有限公司', '臺灣麵館有限公司', '朝阳区建国路食品商店', '上海𠮷祥贸易有限责任公司', '杭州西湖龍井茶业有限公司'];
+
+/** A clean CSV manifest: every row valid, unique source_record_id, every row naming the same scan file. */
+export function writeCleanManifest(file: string, rows: number, scanName: string): void {
+  const fd = fs.openSync(file, 'w');
+  let buf = COLUMNS.join(',') + '\n';
+  const pad = (n: number) => String(n).padStart(2, '0');
+  for (let i = 0; i < rows; i++) {
+    const y = 1995 + (i % 25);
+    const m = 1 + (i % 12);
+    const d = 1 + (i % 28);
+    const date = `${y}-${pad(m)}-${pad(d)}`;
+    buf += [
+      'GSJ-BENCH', `B${String(i).padStart(7, '0')}`, 'business-licence', usccFor(i), NAMES[i % NAMES.length], date, date, i % 3 === 0 ? '长期' : `${y + 20}-${pad(m)}-${pad(d)}`,
+      '有限责任公司', '张𠮷', '人民币壹佰万元整', date, `北京市朝阳区建国路${1 + (i % 500)}号`, '餐饮服务；预包装食品销售',
+      scanName, `档案室${1 + (i % 9)}号柜-第${1 + (i % 5)}层`, '陳志強',
+    ].join(',') + '\n';
+    if (buf.length > 1 << 16) {
+      fs.writeSync(fd, buf);
+      buf = '';
+    }
+  }
+  fs.writeSync(fd, buf);
+  fs.closeSync(fd);
+}
+
+interface BenchInputs {
+  dir: string;
+  scansDir: string;
+  scans: { tiny: { name: string; bytes: number }; jpeg200k: { name: string; bytes: number } };
+  manifest(rows: number, scan: 'tiny' | 'jpeg200k'): string;
+}
+
+async function prepareInputs(): Promise<BenchInputs> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lv-bench-digitize-'));
+  const scansDir = path.join(dir, 'scans');
+  fs.mkdirSync(scansDir);
+  const tiny = makeJpeg('bench tiny scan');
+  const big = await makeScanJpeg();
+  fs.writeFileSync(path.join(scansDir, 'tiny.jpg'), tiny);
+  fs.writeFileSync(path.join(scansDir, 'scan-200k.jpg'), big);
+  const made = new Map<string, string>();
+  return {
+    dir,
+    scansDir,
+    scans: { tiny: { name: 'tiny.jpg', bytes: tiny.length }, jpeg200k: { name: 'scan-200k.jpg', bytes: big.length } },
+    manifest(rows, scan) {
+      const file = path.join(dir, `manifest-${rows}-${scan}.csv`);
+      if (!made.has(file)) {
+        writeCleanManifest(file, rows, scan === 'tiny' ? 'tiny.jpg' : 'scan-200k.jpg');
+        made.set(file, file);
+      }
+      return file;
+    },
+  };
+}
+
+// --- one batch ---------------------------------------------------------------------------------------
+
+export interface BatchResult {
+  rows: number;
+  summary: DigitizeSummary;
+  wallSeconds: number;
+  startupSeconds: number;
+  cpuMs: number;
+  /** RSS sampled every ~10% of the rows (MiB): flat memory shows as a flat line. */
+  rssTimelineMiB: number[];
+  loadBefore: [number, number, number];
+  loadAfter: [number, number, number];
+  objectBytes: number;
+}
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += fs.statSync(path.join(entry.parentPath, entry.name)).size;
+  }
+  return total;
+}
+
+/** Runs one manifest through a fresh embedded vault, as the CLI does; the data dir is removed afterwards. */
+async function runBatch(manifest: string, scansDir: string, workers: number, expectedRows: number): Promise<BatchResult> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lv-bench-digitize-data-'));
+  const loadBefore = load();
+  try {
+    const t0 = performance.now();
+    const config = loadConfig(embeddedEnv(dataDir, workers));
+    const vault = await createVault(config, { logger: createLogger('silent') });
+    const startupSeconds = (performance.now() - t0) / 1000;
+    const rssTimelineMiB: number[] = [];
+    const step = Math.max(1, Math.floor(expectedRows / 10));
+    let nextSample = step;
+    let summary: DigitizeSummary;
+    const c0 = process.cpuUsage();
+    const t1 = performance.now();
+    try {
+      summary = await digitize(
+        { licences: vault.licences, catalogue: LicenceTypeCatalogue.load(), missingGlyphs: (t) => vault.documents.missingGlyphs(t) },
+        {
+          manifest,
+          scansDir,
+          errorReport: path.join(dataDir, 'errors.csv'),
+          onProgress: (p) => {
+            if (p.processed >= nextSample) {
+              nextSample += step;
+              rssTimelineMiB.push(mib(process.memoryUsage.rss()));
+            }
+          },
+        },
+      );
+    } finally {
+      await vault.close();
+    }
+    const wallSeconds = (performance.now() - t1) / 1000;
+    const cpu = process.cpuUsage(c0);
+    const objectsDir = path.join(dataDir, 'objects');
+    const objectBytes = fs.existsSync(objectsDir) ? dirBytes(objectsDir) : dirBytes(dataDir);
+    if (summary.issued !== expectedRows) {
+      const report = fs.existsSync(summary.errorReport) ? fs.readFileSync(summary.errorReport, 'utf8').split('\n').slice(0, 6).join('\n') : '(no error report)';
+      console.log(`WARNING: issued ${summary.issued} of ${expectedRows} rows; rejected ${JSON.stringify(summary.rejected)}\n${report}`);
+    }
+    return { rows: expectedRows, summary, wallSeconds, startupSeconds, cpuMs: (cpu.user + cpu.system) / 1000, rssTimelineMiB, loadBefore, loadAfter: load(), objectBytes };
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+// --- the RSS child -----------------------------------------------------------------------------------
+
+async function childMain(manifest: string, scansDir: string, workers: number, rows: number) {
+  const r = await runBatch(manifest, scansDir, workers, rows);
+  const usage = process.resourceUsage();
+  const out = {
+    rows, workers, issued: r.summary.issued, seconds: r.summary.seconds, startupSeconds: +r.startupSeconds.toFixed(1),
+    maxRssKiB: usage.maxRSS, cpuMs: Math.round(r.cpuMs), rssTimelineMiB: r.rssTimelineMiB, loadBefore: r.loadBefore, loadAfter: r.loadAfter,
+    heapUsedMiB: mib(process.memoryUsage().heapUsed),
+  };
+  process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
+}
+
+function runChild(manifest: string, scansDir: string, workers: number, rows: number): Promise<Record<string, any>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', THIS_FILE, 'child', manifest, scansDir, String(workers), String(rows)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code !== 0 || !line) reject(new Error(`digitize bench child exited ${code}: ${(err || out).slice(-2000)}`));
+      else resolve(JSON.parse(line.slice('RESULT '.length)));
+    });
+  });
+}
+
+// --- the section -------------------------------------------------------------------------------------
+
+export async function digitizeBench(results: Record<string, unknown>) {
+  console.log('\n— digitization —');
+  const rows = Number(process.env.BENCH_DIGITIZE_ROWS ?? 10_000);
+  const rssRows = (process.env.BENCH_DIGITIZE_RSS_ROWS ?? '10000,100000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
+  const rssScan = (process.env.BENCH_DIGITIZE_RSS_SCAN ?? 'jpeg200k') === 'tiny' ? 'tiny' : 'jpeg200k';
+  const rssWorkers = Number(process.env.BENCH_DIGITIZE_RSS_WORKERS ?? 2);
+  const inputs = await prepareInputs();
+  try {
+    console.log(`scans: tiny ${inputs.scans.tiny.bytes} B, large ${inputs.scans.jpeg200k.bytes} B (JPEG, the same file named by every row); ${rows} clean business-licence rows per run; load ${load().join(' ')}`);
+
+    // 1. Throughput, in this process.
+    const throughput: Array<Record<string, unknown>> = [];
+    for (const scan of ['tiny', 'jpeg200k'] as const) {
+      const manifest = inputs.manifest(rows, scan);
+      for (const workers of [1, 2]) {
+        const r = await runBatch(manifest, inputs.scansDir, workers, rows);
+        const row = {
+          scan: scan === 'tiny' ? `none (${inputs.scans.tiny.bytes} B)` : `${Math.round(inputs.scans.jpeg200k.bytes / 1000)} KB JPEG`,
+          renderWorkers: workers,
+          rows,
+          issued: r.summary.issued,
+          issuedOk: r.summary.issued === rows,
+          seconds: +r.summary.seconds.toFixed(1),
+          rowsPerSecond: +(r.summary.issued / r.summary.seconds).toFixed(1),
+          cpuMsPerRow: +(r.cpuMs / rows).toFixed(2),
+          cpuCoresBusy: +(r.cpuMs / 1000 / r.wallSeconds).toFixed(2),
+          objectMiBPerRow: +(r.objectBytes / rows / 1024 / 1024).toFixed(3),
+          startupSeconds: +r.startupSeconds.toFixed(1),
+          load1mBefore: r.loadBefore[0],
+          load1mAfter: r.loadAfter[0],
+        };
+        throughput.push(row);
+        console.log(`  ${row.scan}, ${workers} worker(s): ${row.rowsPerSecond} rows/s, ${row.cpuMsPerRow} CPU ms/row, load ${r.loadAfter.join(' ')}`);
+      }
+    }
+    console.log('Digitize (clean manifest, embedded PGlite + local dir; rows/s = issued / batch seconds), target with 200 KB scans and 2 workers ≥ 150 rows/s:');
+    console.table(throughput);
+
+    // 2. Peak RSS, one child process per size.
+    const rss: Array<Record<string, unknown>> = [];
+    for (const n of rssRows) {
+      const manifest = inputs.manifest(n, rssScan);
+      const r = await runChild(manifest, inputs.scansDir, rssWorkers, n);
+      rss.push({
+        rows: n, scan: rssScan, renderWorkers: rssWorkers, issued: r.issued, issuedOk: r.issued === n, seconds: +Number(r.seconds).toFixed(1),
+        rowsPerSecond: +(r.issued / r.seconds).toFixed(1), peakRssMiB: +(r.maxRssKiB / 1024).toFixed(1), rssTimelineMiB: r.rssTimelineMiB.join(' '), load1mBefore: r.loadBefore[0], load1mAfter: r.loadAfter[0],
+      });
+      console.log(`  ${n} rows in a child: peak RSS ${(r.maxRssKiB / 1024).toFixed(1)} MiB, ${(r.issued / r.seconds).toFixed(1)} rows/s, load ${r.loadAfter.join(' ')}`);
+    }
+    const first = rss[0]?.peakRssMiB as number | undefined;
+    const last = rss[rss.length - 1]?.peakRssMiB as number | undefined;
+    const ratio = first && last && rss.length > 1 ? +(last / first).toFixed(3) : null;
+    console.log('Peak RSS of a whole digitize run (own process; includes the render worker threads, ~64 MB of fonts each), target ratio ≤ 1.2:');
+    console.table(rss);
+    if (ratio !== null) console.log(`peak RSS ${rss[rss.length - 1]!.rows} rows / ${rss[0]!.rows} rows = ${ratio}`);
+
+    results.digitize = {
+      rows,
+      scanBytes: { tiny: inputs.scans.tiny.bytes, large: inputs.scans.jpeg200k.bytes },
+      throughput,
+      rss: { runs: rss, ratio },
+      loadAverage: load(),
+      note: 'cpuMsPerRow counts every thread of the process (render workers included); peak RSS includes the render worker threads',
+    };
+  } finally {
+    fs.rmSync(inputs.dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === THIS_FILE && process.argv[2] === 'child') {
+  const [manifest, scansDir, workers, rows] = process.argv.slice(3);
+  const count = rows ? Number(rows) : fs.readFileSync(manifest!, 'utf8').split('\n').filter((l) => l.trim() !== '').length - 1;
+  await childMain(manifest!, scansDir!, Number(workers ?? 2), count);
+  process.exit(0);
+}
