@@ -177,6 +177,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
   const app = await createApp({
     logger, metrics, maxBodyBytes: config.maxBodyBytes, authenticate,
     largeBodyRoutes: [{ path: '/verify', maxBytes: 12 * 1024 * 1024 }],
+    trustProxy: config.trustProxy,
     rateLimits: [{ path: '/verify', windowMs: 60_000, limit: config.verifyRateLimitPerMinute }],
     uploadRoutes: [{
       path: '/digitize/jobs',

@@ -40,6 +40,8 @@ export interface Config {
   maxBodyBytes: number;
   /** Public POST /verify calls per client address per minute. */
   verifyRateLimitPerMinute: number;
+  /** express "trust proxy": hops of reverse proxies whose X-Forwarded-For is believed (null: none). */
+  trustProxy: number | null;
   fontPaths: string[] | null;
   /** Worker threads that render and sign PDFs (0: on the request thread). */
   renderWorkers: number;
@@ -129,6 +131,7 @@ export function loadConfig(env: Env = process.env): Config {
     accessTokenTtlSeconds: intFrom(env, 'ACCESS_TOKEN_TTL_SECONDS', 300),
     maxBodyBytes: intFrom(env, 'MAX_BODY_BYTES', 256 * 1024),
     verifyRateLimitPerMinute: intFrom(env, 'VERIFY_RATE_LIMIT_PER_MINUTE', 60),
+    trustProxy: env.TRUST_PROXY ? intFrom(env, 'TRUST_PROXY', 0) : null,
     fontPaths: env.FONT_PATHS ? env.FONT_PATHS.split(':').filter(Boolean) : null,
     renderWorkers: intFrom(env, 'RENDER_WORKERS', Math.min(2, os.availableParallelism())),
     logLevel: env.LOG_LEVEL || 'info',

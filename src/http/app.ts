@@ -37,6 +37,8 @@ export interface AppOptions {
   rateLimits?: Array<{ path: string; windowMs: number; limit: number }>;
   /** Middleware mounted before the body parsers (multipart uploads). */
   uploadRoutes?: Array<{ path: string; handler: express.RequestHandler }>;
+  /** Reverse-proxy hops to trust for the client address (rate limits, logs). */
+  trustProxy?: number | null;
 }
 
 type Locals = { principal?: Principal | null; operationId?: string };
@@ -103,6 +105,7 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  if (options.trustProxy) app.set('trust proxy', options.trustProxy);
   app.use(
     pinoHttp({
       logger: options.logger,
