@@ -14,15 +14,9 @@ import { base64Encode } from './checkpoint.ts';
 import type { LogStore } from './log-store.ts';
 import type { StoredCheckpoint } from './log-types.ts';
 
-export interface Receipt {
-  licenceId: string;
-  leafIndex: number;
-  treeSize: number;
-  leafData: string;
-  inclusionProof: string[];
-  checkpoint: string;
-  anchor: (StoredCheckpoint['anchor'] & { coveredBySize?: number }) | null;
-}
+/** The receipt is the verifier's input: one definition, in the verifier. */
+export type { Receipt } from '../verify/receipt.ts';
+import type { Receipt } from '../verify/receipt.ts';
 
 export class TransparencyService {
   constructor(
