@@ -185,10 +185,9 @@ export class ExchangeService {
   }
 
   private async answer(licence: Licence, decision: Decision, requester: string): Promise<ExchangeResult> {
-    const [salts, status, receipt] = await Promise.all([
+    const [salts, { status, receipt }] = await Promise.all([
       this.deps.licences.fieldSalts(licence.id),
-      this.deps.transparency.ledgerStatus(licence.id, licence.status),
-      this.deps.transparency.receiptIfCheckpointed(licence.id),
+      this.deps.transparency.licenceFacts(licence.id, licence.status),
     ]);
     return {
       licenceId: licence.id,
@@ -208,7 +207,7 @@ export class ExchangeService {
   /** Fixed one-minute windows, counted in the database so every replica enforces the same limit. */
   private async enforceRateLimits(requester: string, holderId: string, now: Date): Promise<void> {
     const { perDepartmentPerMinute, perHolderPerMinute } = this.deps.limits;
-    const [byDepartment, byHolder] = await Promise.all([this.deps.store.countRequest(`department:${requester}`, now), this.deps.store.countRequest(`holder:${holderId}`, now)]);
+    const [byDepartment, byHolder] = (await this.deps.store.countRequests([`department:${requester}`, `holder:${holderId}`], now)) as [number, number];
     if (byDepartment > perDepartmentPerMinute) throw new Refusal('RATE_LIMITED', `at most ${perDepartmentPerMinute} exchange requests per minute per department`);
     if (byHolder > perHolderPerMinute) throw new Refusal('RATE_LIMITED', `at most ${perHolderPerMinute} exchange requests per minute about one holder`);
   }

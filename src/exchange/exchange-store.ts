@@ -106,15 +106,19 @@ export class ExchangeStore {
     });
   }
 
-  /** Counts one request against a per-minute limit; returns the count in this minute including it. */
-  async countRequest(subject: string, now: Date): Promise<number> {
+  /**
+   * Counts one request against each subject's per-minute limit, in one statement; returns each subject's
+   * count in this minute including this request (subjects must differ).
+   */
+  async countRequests(subjects: string[], now: Date): Promise<number[]> {
     const minute = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-    const result = await this.db.raw<{ rows: Array<{ count: number }> }>(
-      `INSERT INTO exchange_rate_counters (subject, minute, count) VALUES (?, ?, 1)
-       ON CONFLICT (subject, minute) DO UPDATE SET count = exchange_rate_counters.count + 1 RETURNING count`,
-      [subject, minute],
+    const result = await this.db.raw<{ rows: Array<{ subject: string; count: number }> }>(
+      `INSERT INTO exchange_rate_counters (subject, minute, count) VALUES ${subjects.map(() => '(?, ?, 1)').join(', ')}
+       ON CONFLICT (subject, minute) DO UPDATE SET count = exchange_rate_counters.count + 1 RETURNING subject, count`,
+      subjects.flatMap((subject) => [subject, minute]),
     );
-    return Number(result.rows[0]!.count);
+    const bySubject = new Map(result.rows.map((r) => [r.subject, Number(r.count)]));
+    return subjects.map((subject) => bySubject.get(subject)!);
   }
 
   async accessesOfHolder(holderId: string, limit: number): Promise<AccessRecord[]> {

@@ -18,6 +18,9 @@ import type { StoredCheckpoint } from './log-types.ts';
 export type { Receipt } from '../verify/receipt.ts';
 import type { Receipt } from '../verify/receipt.ts';
 
+const RECEIPT_CACHE_MS = 2000;
+const RECEIPT_CACHE_ENTRIES = 10_000;
+
 export class TransparencyService {
   constructor(
     private readonly deps: { logs: LogStore; ledger: Ledger; licences: LicenceService; origin: string; vkey: string; issuerCaCertsDer: () => Uint8Array[] },
@@ -74,10 +77,31 @@ export class TransparencyService {
     return { licenceId, ...receipt };
   }
 
-  /** A licence's receipt, or null while no checkpoint covers it yet (exchange answers). */
+  private readonly receiptCache = new Map<string, { at: number; receipt: Receipt | null }>();
+
+  /**
+   * A licence's receipt, or null while no checkpoint covers it yet (exchange answers). Cached for a
+   * moment: a receipt stays valid forever, and a newer checkpoint only makes a fresher one possible; the
+   * exchange's hot path saves three queries per answer.
+   */
   async receiptIfCheckpointed(licenceId: string): Promise<Receipt | null> {
-    const receipt = await this.leafReceipt(this.deps.origin, licenceId, 'licence.issued');
-    return typeof receipt === 'string' ? null : { licenceId, ...receipt };
+    const cached = this.receiptCache.get(licenceId);
+    if (cached && Date.now() - cached.at < RECEIPT_CACHE_MS) return cached.receipt;
+    const found = await this.leafReceipt(this.deps.origin, licenceId, 'licence.issued');
+    const receipt = typeof found === 'string' ? null : { licenceId, ...found };
+    if (this.receiptCache.size >= RECEIPT_CACHE_ENTRIES) this.receiptCache.delete(this.receiptCache.keys().next().value!);
+    this.receiptCache.set(licenceId, { at: Date.now(), receipt });
+    return receipt;
+  }
+
+  /** Status and receipt for an exchange answer, computing the leaf and its checkpoint once. */
+  async licenceFacts(licenceId: string, vaultStatus: string) {
+    const [record, receipt] = await Promise.all([this.deps.ledger.getLicenceStatus(licenceId), this.receiptIfCheckpointed(licenceId)]);
+    let status: { status: string; source: 'ledger' | 'anchored-issuance' | 'vault-pending-ledger'; txId: string | null };
+    if (record && record.status === vaultStatus) status = { status: record.status, source: 'ledger', txId: record.txId };
+    else if (!record && vaultStatus === 'active' && receipt?.anchor) status = { status: 'active', source: 'anchored-issuance', txId: receipt.anchor.txId };
+    else status = { status: vaultStatus, source: 'vault-pending-ledger', txId: null };
+    return { status, receipt };
   }
 
   /** Inclusion of the leaf about `subject` in the newest (preferably anchored) checkpoint covering it. */
@@ -88,20 +112,6 @@ export class TransparencyService {
     if (!checkpoint) return 'pending';
     const proof = await this.deps.logs.inclusionProof(origin, leaf.index, checkpoint.size);
     return { leafIndex: leaf.index, treeSize: checkpoint.size, leafData: leaf.data, inclusionProof: proof.map(base64Encode), checkpoint: checkpoint.note, anchor: checkpoint.anchor };
-  }
-
-  /**
-   * The status a department should rely on. The ledger's record wins when it is as recent as the vault's;
-   * a change still waiting in the outbox is reported from the vault (never the older, laxer ledger state).
-   */
-  async ledgerStatus(licenceId: string, vaultStatus: string): Promise<{ status: string; source: 'ledger' | 'anchored-issuance' | 'vault-pending-ledger'; txId: string | null }> {
-    const record = await this.deps.ledger.getLicenceStatus(licenceId);
-    if (record && record.status === vaultStatus) return { status: record.status, source: 'ledger', txId: record.txId };
-    if (!record && vaultStatus === 'active') {
-      const anchor = await this.issuanceAnchor(licenceId);
-      if (anchor) return { status: 'active', source: 'anchored-issuance', txId: anchor.txId };
-    }
-    return { status: vaultStatus, source: 'vault-pending-ledger', txId: null };
   }
 
   async latestCheckpoint(): Promise<StoredCheckpoint> {
