@@ -238,8 +238,19 @@ export class LicenceService {
   }
 
   /** Renders, signs and stores the PDF; returns the licence with its document reference filled in. */
+  private readonly issuerNames = new Map<string, { at: number; nameZh: string; nameEn: string }>();
+
+  /** Issuer names for the PDF, cached for a minute: one query less per licence on bulk issuance. */
+  private async issuerName(code: string): Promise<{ nameZh: string; nameEn: string } | null> {
+    const cached = this.issuerNames.get(code);
+    if (cached && Date.now() - cached.at < 60_000) return cached;
+    const department = await this.deps.departments.get(code);
+    if (department) this.issuerNames.set(code, { at: Date.now(), nameZh: department.nameZh, nameEn: department.nameEn });
+    return department;
+  }
+
   private async produceDocument(draft: Omit<Licence, 'document'>, type: LicenceType, scans?: LicenceScan[]): Promise<Licence> {
-    const issuerDept = await this.deps.departments.get(draft.issuerCode);
+    const issuerDept = await this.issuerName(draft.issuerCode);
     const input: LicenceDocumentInput = {
       licenceId: draft.id,
       version: draft.version,

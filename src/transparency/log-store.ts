@@ -27,8 +27,12 @@ export async function appendLeaves(trx: Knex.Transaction, entries: LogEntry[]): 
 }
 
 async function appendLeaf(trx: Knex.Transaction, entry: LogEntry): Promise<number> {
-  await trx('log_heads').insert({ origin: entry.origin, size: 0 }).onConflict('origin').ignore();
-  const head = await trx('log_heads').where({ origin: entry.origin }).forUpdate().first();
+  // The head row exists after the first append: lock it directly, creating it only the first time.
+  let head = await trx('log_heads').where({ origin: entry.origin }).forUpdate().first();
+  if (!head) {
+    await trx('log_heads').insert({ origin: entry.origin, size: 0 }).onConflict('origin').ignore();
+    head = await trx('log_heads').where({ origin: entry.origin }).forUpdate().first();
+  }
   const index = Number(head.size);
   const data = canonicalLeaf(entry.leaf);
   const leafHash = hashLeaf(new TextEncoder().encode(data));
