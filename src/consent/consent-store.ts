@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.ts';
+import { isoTime as iso } from '../db/database.ts';
 import type { Consent, ConsentStore } from './consent-types.ts';
 
 interface ConsentRow {
@@ -22,7 +23,6 @@ interface ConsentRow {
   artefact: string;
 }
 
-const iso = (v: Date | string) => new Date(v).toISOString();
 
 function fromRow(r: ConsentRow): Consent {
   return {

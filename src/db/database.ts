@@ -40,6 +40,11 @@ export async function migrateToLatest(db: Database): Promise<void> {
   await db.migrate.latest({ migrationSource, tableName: 'knex_migrations' });
 }
 
+/** A timestamptz column as ISO 8601 (node-pg gives Date objects, PGlite may give strings). */
+export function isoTime(value: Date | string): string {
+  return new Date(value).toISOString();
+}
+
 export function engineOf(db: Database): 'postgres' | 'pglite' {
   return db.client.config.client === 'pg' ? 'postgres' : 'pglite';
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Principal } from '../auth/principal.ts';
 import { hasRole } from '../auth/principal.ts';
 import type { Database } from '../db/database.ts';
+import { isoTime as iso } from '../db/database.ts';
 import { problems } from '../http/problem.ts';
 import type { LicenceTypeCatalogue } from '../licence-types/catalogue.ts';
 import type { LicenceService } from '../licences/licence-service.ts';
@@ -33,7 +34,6 @@ export interface DigitizeJob {
   updatedAt: string;
 }
 
-const iso = (v: Date | string) => new Date(v).toISOString();
 const fromRow = (r: Record<string, any>): DigitizeJob => ({
   id: r.id, department: r.department, state: r.state, options: r.options, progress: r.progress, summary: r.summary, error: r.error,
   errorReportKey: r.error_report_key, createdAt: iso(r.created_at), updatedAt: iso(r.updated_at),

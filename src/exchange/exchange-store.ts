@@ -4,10 +4,10 @@
  */
 import crypto from 'node:crypto';
 import type { Database } from '../db/database.ts';
+import { isoTime as iso } from '../db/database.ts';
 import { appendLeaves, canonicalLeaf } from '../transparency/log-store.ts';
 import type { AccessRecord, ExchangeAlert, LegalBasis } from './exchange-types.ts';
 
-const iso = (v: Date | string) => new Date(v).toISOString();
 
 function legalBasisFromRow(r: Record<string, any>): LegalBasis {
   return {

@@ -10,7 +10,7 @@ import type { DepartmentStore } from '../departments/department-types.ts';
 import { ApiProblem, problems } from '../http/problem.ts';
 import type { FieldProblem } from '../http/problem.ts';
 import { checkHolderId } from '../identity/holder-id.ts';
-import { formatLicenceId, nextVersionId, parseLicenceId } from '../identity/licence-id.ts';
+import { formatLicenceId, nextVersionId } from '../identity/licence-id.ts';
 import type { LicenceType, LicenceTypeCatalogue } from '../licence-types/catalogue.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { fieldCommitmentRoot } from './field-commitments.ts';
@@ -345,10 +345,6 @@ export class LicenceService {
     if (errors.length > 0) throw problems.badRequest('VALIDITY_INVALID', summarise(errors), errors);
     return { validFrom: from, validUntil: until };
   }
-}
-
-export function isWellFormedLicenceId(id: string): boolean {
-  return parseLicenceId(id).ok;
 }
 
 function requireIssuer(principal: Principal | null): string {

@@ -1,6 +1,7 @@
 /** LicenceStore on knex: the same SQL on PostgreSQL and PGlite. */
 import type { Knex } from 'knex';
 import type { Database } from '../db/database.ts';
+import { isoTime } from '../db/database.ts';
 import { appendLeaves, enqueueLedgerStatus } from '../transparency/log-store.ts';
 import type { Licence, LicenceQuery, LicenceStatus, LicenceStore, NewLicenceRecord, StatusEvent, WriteEffects } from './licence-types.ts';
 import { LicenceStoreConflict } from './licence-types.ts';
@@ -45,10 +46,6 @@ function dateOnly(value: Date | string): string {
   if (typeof value === 'string') return value.slice(0, 10);
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${value.getFullYear()}-${pad(value.getMonth() + 1)}-${pad(value.getDate())}`;
-}
-
-function isoTime(value: Date | string): string {
-  return (value instanceof Date ? value : new Date(value)).toISOString();
 }
 
 function fromRow(r: LicenceRow): Licence {

@@ -145,7 +145,7 @@ export class Anchorer {
     }
     await logs.recordAnchor(origin, newest.size, anchor);
     // Older pending checkpoints are covered by the newer anchor: the ledger checked consistency up to it.
-    for (const older of pending.slice(0, -1)) await logs.recordAnchor(origin, older.size, { ...anchor, coveredBySize: newest.size } as typeof anchor);
+    for (const older of pending.slice(0, -1)) await logs.recordAnchor(origin, older.size, { ...anchor, coveredBySize: newest.size });
     this.options.logger.info({ origin, size: newest.size, txId: anchor.txId }, 'checkpoint anchored');
     return pending.length;
   }

@@ -143,11 +143,6 @@ export class LogStore {
     return any ? toCheckpoint(any) : null;
   }
 
-  async checkpointAt(origin: string, size: number): Promise<StoredCheckpoint | null> {
-    const row = await this.db('log_checkpoints').where({ origin, size }).first();
-    return row ? toCheckpoint(row) : null;
-  }
-
   async listCheckpoints(origin: string, limit: number, beforeSize?: number): Promise<StoredCheckpoint[]> {
     const q = this.db('log_checkpoints').where({ origin }).orderBy('size', 'desc').limit(limit);
     if (beforeSize !== undefined) q.andWhere('size', '<', beforeSize);

@@ -24,6 +24,8 @@ export interface LedgerAnchor {
   txId: string;
   blockNumber: number | null;
   anchoredAt: string;
+  /** Set when this checkpoint is covered by the anchor of a later checkpoint of this size. */
+  coveredBySize?: number;
 }
 
 export interface StoredCheckpoint {

@@ -5,17 +5,10 @@
 import { base64Decode } from '../transparency/checkpoint-base64.ts';
 import { HASH_SIZE } from '../transparency/merkle.ts';
 import { fail } from './failure.ts';
+import type { LedgerAnchor } from '../transparency/log-types.ts';
 
-export interface ReceiptAnchor {
-  network: string;
-  channel?: string;
-  chaincode?: string;
-  txId: string;
-  blockNumber: number | null;
-  anchoredAt: string;
-  /** Set by the service when the receipt's checkpoint is covered by a later anchored checkpoint of this size. */
-  coveredBySize?: number;
-}
+/** The ledger anchor as the service records it (one type for the service and the verifier). */
+export type ReceiptAnchor = LedgerAnchor;
 
 export interface Receipt {
   licenceId: string;
