@@ -327,7 +327,15 @@ start() {
     fi
   else
     stop_daemons
-    bootstrap "$deadline"
+    # A first boot right after the packages are installed has been seen to fail once (the OSD exits
+    # with "mon_cmd_maybe_osd_create fail: 'wrong fsid'") and succeed on a clean second attempt.
+    if ! (bootstrap "$deadline"); then
+      log "first bootstrap failed; retrying once from a clean state directory"
+      stop_daemons
+      t0=$(now)
+      deadline=$((t0 + TIMEOUT))
+      bootstrap "$deadline"
+    fi
   fi
   spawn "$RGW_NAME" radosgw -n "$RGW_NAME"
   wait_for "a signed S3 PUT on http://127.0.0.1:$PORT" "$deadline" probe_put
