@@ -20,12 +20,20 @@ export type DatabaseTarget =
 // which shift by a day in any timezone east or west of the server's.
 pg.types.setTypeParser(pg.types.builtins.DATE, (value: string) => value);
 
+/**
+ * While PostgreSQL is down a request must fail fast (503, retry later) rather than queue for knex's default
+ * 60 s: wait at most this long for a pooled connection, and this long for a new one to be established.
+ */
+export const POOL_ACQUIRE_TIMEOUT_MS = 5000;
+export const CONNECT_TIMEOUT_MS = 3000;
+
 export function openDatabase(target: DatabaseTarget): Database {
   if (target.engine === 'postgres') {
     return knexFactory({
       client: 'pg',
-      connection: target.url,
+      connection: { connectionString: target.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS },
       pool: { min: 0, max: target.poolMax ?? 10 },
+      acquireConnectionTimeout: POOL_ACQUIRE_TIMEOUT_MS,
     });
   }
   if (target.directory) fs.mkdirSync(path.dirname(target.directory), { recursive: true });
@@ -47,4 +55,37 @@ export function isoTime(value: Date | string): string {
 
 export function engineOf(db: Database): 'postgres' | 'pglite' {
   return db.client.config.client === 'pg' ? 'postgres' : 'pglite';
+}
+
+// PostgreSQL SQLSTATEs (PostgreSQL docs, Appendix A): class 08 is "connection exception"; 57P01
+// admin_shutdown, 57P02 crash_shutdown and 57P03 cannot_connect_now are a server stopping, crashing or
+// still starting up. None of them says anything about the request: the same request succeeds later.
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03']);
+const UNAVAILABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+// node-postgres (8.x) reports a socket closed under it, a connect that outlived connectionTimeoutMillis and
+// a query on a client whose socket already failed by message only; knex prefixes the SQL ("ROLLBACK - …").
+const UNAVAILABLE_MESSAGES = [/(?:^| - )Connection terminated unexpectedly$/, /(?:^| - )timeout expired$/, /(?:^| - )Client has encountered a connection error and is not queryable$/];
+
+/**
+ * True when an error means "the database cannot be reached right now" (server down, restarting, network
+ * cut, pool starved), as opposed to a fault of the request or the code: the HTTP edge answers the first
+ * kind with 503 and Retry-After, the second with 500.
+ */
+export function isDatabaseUnavailableError(error: unknown): boolean {
+  return unavailable(error, 0);
+}
+
+function unavailable(error: unknown, depth: number): boolean {
+  if (!error || typeof error !== 'object' || depth > 3) return false;
+  const e = error as { code?: unknown; name?: unknown; message?: unknown; errors?: unknown; cause?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  const message = typeof e.message === 'string' ? e.message : '';
+  if (code.startsWith('08') && code.length === 5) return true;
+  if (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_SOCKET_CODES.has(code)) return true;
+  if (UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message))) return true;
+  // knex's pool gave up waiting for a connection (a query timeout is a KnexTimeoutError too, but not this one).
+  if (e.name === 'KnexTimeoutError' && message.includes('Timeout acquiring a connection')) return true;
+  // Node reports a failed connect to a host with several addresses as an AggregateError of per-address errors.
+  if (Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every((inner) => unavailable(inner, depth + 1))) return true;
+  return e.cause !== undefined && unavailable(e.cause, depth + 1);
 }

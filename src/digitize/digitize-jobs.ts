@@ -100,7 +100,11 @@ export class DigitizeJobs {
 
   private kick(): void {
     if (this.running || this.stopped) return;
-    this.running = this.loop().finally(() => (this.running = null));
+    // A database outage must not take the process down with an unhandled rejection: the job stays queued
+    // or running in the table and resumes at the next start or upload.
+    this.running = this.loop()
+      .catch((error) => this.deps.logger.error({ err: error }, 'digitization worker stopped; unfinished jobs resume at the next start or upload'))
+      .finally(() => (this.running = null));
   }
 
   private async loop(): Promise<void> {
@@ -132,7 +136,7 @@ export class DigitizeJobs {
           onProgress: (progress) => {
             if (Date.now() - lastWrite > 1000) {
               lastWrite = Date.now();
-              void update({ progress: JSON.stringify(progress) });
+              update({ progress: JSON.stringify(progress) }).catch((error) => this.deps.logger.warn({ err: error, job: job.id }, 'could not record job progress'));
             }
           },
         },

@@ -13,10 +13,11 @@ import type { Context } from 'openapi-backend';
 import { pinoHttp } from 'pino-http';
 import addFormatsModule from 'ajv-formats';
 import type { Principal } from '../auth/principal.ts';
+import { isDatabaseUnavailableError } from '../db/database.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { loadOpenApiDocument } from './openapi-document.ts';
-import { ApiProblem } from './problem.ts';
+import { loadOpenApiDocument, memoizeOperations } from './openapi-document.ts';
+import { ApiProblem, problems } from './problem.ts';
 import type { FieldProblem } from './problem.ts';
 import type { HttpResult, OperationHandlers, RequestContext } from './http-types.ts';
 
@@ -64,6 +65,8 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
     validationFail: (c: Context) => problemResult(validationProblem(c)),
     unauthorizedHandler: (c: Context) => {
       const failure = (c.security?.bearer as { error?: unknown } | undefined)?.error;
+      // A token that could not be checked is not a bad token: the client must retry, not re-authenticate.
+      if (isDatabaseUnavailableError(failure)) return problemResult(databaseUnavailable());
       return problemResult(failure instanceof ApiProblem ? failure : new ApiProblem(401, 'AUTHENTICATION_REQUIRED', 'a bearer token is required', {}, { 'WWW-Authenticate': 'Bearer' }));
     },
     postRoutingHandler: (c: Context, req: Request) => {
@@ -100,6 +103,7 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
     });
   }
   await api.init();
+  memoizeOperations(api.router);
   assertEveryOperationHandled(api, options.handlers);
 
   const app = express();
@@ -192,6 +196,7 @@ function writeResult(res: Response, result: HttpResult, path: string): void {
 /** Maps body-parser and unexpected errors to problems without leaking internals. */
 function edgeProblem(error: unknown): ApiProblem {
   if (error instanceof ApiProblem) return error;
+  if (isDatabaseUnavailableError(error)) return databaseUnavailable();
   const e = error as { type?: string; status?: number; message?: string };
   switch (e.type) {
     case 'entity.parse.failed':
@@ -206,6 +211,11 @@ function edgeProblem(error: unknown): ApiProblem {
     default:
       return new ApiProblem(500, 'INTERNAL_ERROR', 'the service failed to handle this request; it has been logged');
   }
+}
+
+/** The database is down or restarting: the same request will succeed later, so 503 with Retry-After, never 500. */
+function databaseUnavailable(): ApiProblem {
+  return problems.unavailable('DATABASE_UNAVAILABLE', 'the database is unavailable; retry later');
 }
 
 /** A body must arrive in one of the media types the operation declares (else 415), before validation. */

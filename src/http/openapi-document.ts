@@ -12,3 +12,12 @@ export function loadOpenApiText(): string {
 export function loadOpenApiDocument(): Record<string, unknown> {
   return YAML.parse(loadOpenApiText()) as Record<string, unknown>;
 }
+
+/**
+ * openapi-backend's router rebuilds its whole operation list (a spread of every operation of every path)
+ * up to twice per request to route it. The definition never changes after init, so build the list once.
+ */
+export function memoizeOperations(router: { getOperations(): unknown[] }): void {
+  const operations = router.getOperations();
+  router.getOperations = () => operations;
+}
