@@ -4,7 +4,8 @@
  *   2. Licences issued per second end to end through the HTTP API in one process (autocannon), on the
  *      embedded defaults and, where reachable, on PostgreSQL + the S3 gateway.
  *   3. Transparency: log appends/s, proof latency at 10^4–10^7 leaves, ledger tx per 1 M licences, verify latency.
- * `npm run bench [issuance] [transparency]`. Numbers go to stdout and bench/out/results.json.
+ *   4. Replicas: issuance throughput with one service process vs two on one PostgreSQL database.
+ * `npm run bench [issuance] [transparency] [exchange] [digitize] [replicas]`. Numbers go to stdout and bench/out/results.json.
  * Never run as a test: figures, not assertions.
  */
 import crypto from 'node:crypto';
@@ -29,6 +30,7 @@ import { businessLicenceRequest, DEPARTMENTS, TestVault } from '../test/support/
 import { transparencyBench } from './transparency.ts';
 import { exchangeBench } from './exchange.ts';
 import { digitizeBench } from './digitize.ts';
+import { replicasBench } from './replicas.ts';
 
 const PHASE_N = Number(process.env.BENCH_PHASE_N ?? 300);
 const API_SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
@@ -107,7 +109,7 @@ function table(rows: Array<Record<string, unknown>>) {
   console.table(rows);
 }
 
-const sections = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['issuance', 'transparency', 'exchange', 'digitize']);
+const sections = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['issuance', 'transparency', 'exchange', 'digitize', 'replicas']);
 
 async function main() {
   fs.mkdirSync('bench/out', { recursive: true });
@@ -116,6 +118,7 @@ async function main() {
   if (sections.has('transparency')) await transparencyBench(results);
   if (sections.has('exchange')) await exchangeBench(results);
   if (sections.has('digitize')) await digitizeBench(results);
+  if (sections.has('replicas')) await replicasBench(results);
   fs.writeFileSync('bench/out/results.json', JSON.stringify(results, null, 2));
   console.log('\nwritten: bench/out/results.json');
 }

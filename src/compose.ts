@@ -156,7 +156,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
     return {
       lagLeaves: size - (anchored?.size ?? 0),
       pendingStatusWrites,
-      secondsSinceLastAnchor: anchored?.anchor ? (Date.now() - Date.parse(anchored.anchor.anchoredAt)) / 1000 : null,
+      secondsSinceLastAnchor: anchored?.anchor ? ((overrides.now?.() ?? new Date()).getTime() - Date.parse(anchored.anchor.anchoredAt)) / 1000 : null,
     };
   });
 

@@ -117,7 +117,7 @@ export class Anchorer {
       // Never sign a checkpoint that is not an extension of the last one (a corrupted node table would show here).
       verifyConsistency(latest.size, size, await logs.consistencyProof(origin, latest.size, size), latest.rootHash, rootHash);
     }
-    await logs.saveCheckpoint(origin, size, rootHash, signCheckpoint({ origin, size, rootHash }, this.options.signer));
+    await logs.saveCheckpoint(origin, size, rootHash, signCheckpoint({ origin, size, rootHash }, this.options.signer), this.now());
     return 1;
   }
 

@@ -153,8 +153,9 @@ export class LogStore {
     return (await this.db('log_checkpoints').where({ origin }).whereNull('anchor').orderBy('size')).map(toCheckpoint);
   }
 
-  async saveCheckpoint(origin: string, size: number, rootHash: Uint8Array, note: string): Promise<void> {
-    await this.db('log_checkpoints').insert({ origin, size, root_hash: Buffer.from(rootHash), note }).onConflict(['origin', 'size']).ignore();
+  /** `createdAt` is the anchorer's clock, so its interval policy compares times from one clock. */
+  async saveCheckpoint(origin: string, size: number, rootHash: Uint8Array, note: string, createdAt: Date): Promise<void> {
+    await this.db('log_checkpoints').insert({ origin, size, root_hash: Buffer.from(rootHash), note, created_at: createdAt.toISOString() }).onConflict(['origin', 'size']).ignore();
   }
 
   async recordAnchor(origin: string, size: number, anchor: LedgerAnchor): Promise<void> {

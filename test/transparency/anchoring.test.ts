@@ -5,12 +5,11 @@
 import crypto from 'node:crypto';
 import { expect } from 'chai';
 import { EmbeddedLedger } from '../../src/ledger/embedded-ledger.ts';
-import type { Ledger } from '../../src/ledger/ledger.ts';
-import { LedgerError } from '../../src/ledger/ledger.ts';
 import { base64Decode, verifyCheckpoint } from '../../src/transparency/checkpoint.ts';
 import { hashLeaf, verifyConsistency, verifyInclusion } from '../../src/transparency/merkle.ts';
-import type { LicenceDocumentFactory } from '../../src/licences/licence-document.ts';
 import { openTestDatabase } from '../support/databases.ts';
+import { standInDocuments } from '../support/stand-in-documents.ts';
+import { SwitchableLedger } from '../support/switchable-ledger.ts';
 import { businessLicenceRequest, DEPARTMENTS, HOLDERS, TestVault } from '../support/test-vault.ts';
 
 const b64 = (s: string) => base64Decode(s)!;
@@ -97,36 +96,13 @@ describe('transparency log and anchoring (API)', function () {
   });
 });
 
-/** A ledger that can be switched off: every call fails as a transient outage would. */
-class SwitchableLedger implements Ledger {
-  readonly kind = 'embedded' as const;
-  down = false;
-  constructor(private readonly inner: Ledger) {}
-  private guard() {
-    if (this.down) throw new LedgerError('LEDGER_UNAVAILABLE', 'simulated outage', true);
-  }
-  async anchorCheckpoint(r: Parameters<Ledger['anchorCheckpoint']>[0]) { this.guard(); return this.inner.anchorCheckpoint(r); }
-  async getAnchoredCheckpoint(o: string) { this.guard(); return this.inner.getAnchoredCheckpoint(o); }
-  async setLicenceStatus(...a: Parameters<Ledger['setLicenceStatus']>) { this.guard(); return this.inner.setLicenceStatus(...a); }
-  async getLicenceStatus(...a: Parameters<Ledger['getLicenceStatus']>) { this.guard(); return this.inner.getLicenceStatus(...a); }
-  async statusHistory(id: string) { this.guard(); return this.inner.statusHistory(id); }
-  async ping() { this.guard(); }
-  async close() {}
-}
-
-/** Stand-in PDFs so 1 000 issuances take seconds: this test is about anchoring, not rendering. */
-const quickDocuments: LicenceDocumentFactory = {
-  missingGlyphs: () => [],
-  produce: async (input) => new TextEncoder().encode(`%PDF-1.7 stand-in ${input.licenceId} ${crypto.randomUUID()}`),
-};
-
 describe('ledger outage during issuance', function () {
   this.timeout(180_000);
 
   it('keeps issuing and revoking while the ledger is down; anchors all 1 000 licences and writes the revocations once it returns', async () => {
     const t = await openTestDatabase('pglite');
     const ledger = new SwitchableLedger(new EmbeddedLedger(t.db, crypto.randomBytes(32)));
-    const vault = await TestVault.start({ overrides: { db: t.db, ledger, documents: quickDocuments } });
+    const vault = await TestVault.start({ overrides: { db: t.db, ledger, documents: standInDocuments } });
     try {
       const market = await vault.departmentToken(DEPARTMENTS.market);
       ledger.down = true;

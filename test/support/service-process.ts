@@ -1,0 +1,136 @@
+/**
+ * The service as a real operating-system process, started the way `npm start` starts it
+ * (`node --import tsx src/main.ts`), for tests and benchmarks that kill it, restart it or run two of it.
+ * Readiness is a 200 from /healthz, so it works whatever the log level and seeding. Every process started
+ * here is SIGKILLed when the test process exits, so a failed test never leaves a service running.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { signClientAssertion, tokenRequestForm } from '../../src/auth/client-assertion.ts';
+import { dataDirLayout, loadDevClientKey } from '../../src/bootstrap/dev-environment.ts';
+
+export interface ServiceProcessOptions {
+  dataDir: string;
+  databaseUrl: string;
+  port: number;
+  /** Default: this process's own URL. Replicas that share tokens must share it. */
+  publicBaseUrl?: string;
+  /** Extra environment (ANCHORER_ENABLED, RENDER_WORKERS, …) over the defaults below. */
+  env?: Record<string, string>;
+  readyTimeoutMs?: number;
+}
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+export class ServiceProcess {
+  private output = '';
+  private readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited = false;
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly baseUrl: string,
+  ) {
+    live.add(child);
+    const keep = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-2_000_000));
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    this.exit = new Promise((resolve) =>
+      child.on('exit', (code, signal) => {
+        this.exited = true;
+        live.delete(child);
+        resolve({ code, signal });
+      }),
+    );
+  }
+
+  static async start(opts: ServiceProcessOptions): Promise<ServiceProcess> {
+    const baseUrl = `http://127.0.0.1:${opts.port}`;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: {
+        ...process.env,
+        DATABASE_URL: opts.databaseUrl, DATA_DIR: opts.dataDir, PORT: String(opts.port), HOST: '127.0.0.1',
+        PUBLIC_BASE_URL: opts.publicBaseUrl ?? baseUrl, SEED_DEV_DATA: 'true', LOG_LEVEL: 'warn', RENDER_WORKERS: '0',
+        ...opts.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const service = new ServiceProcess(child, baseUrl);
+    await service.waitUntilHealthy(opts.readyTimeoutMs ?? 60_000);
+    return service;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** The last few kilobytes the process wrote, for failure messages. */
+  tail(): string {
+    return this.output.slice(-8000);
+  }
+
+  /** The lines of its output that mention `text` (a request id, say), for failure messages. */
+  linesMentioning(text: string): string {
+    return this.output.split('\n').filter((line) => line.includes(text)).join('\n');
+  }
+
+  /** SIGKILL: no shutdown hook runs, in-flight requests and transactions are cut wherever they are. */
+  async kill(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (!this.exited) this.child.kill('SIGKILL');
+    return this.exit;
+  }
+
+  /** SIGTERM (graceful), then SIGKILL if it has not exited within the grace period. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (this.exited) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exit;
+    clearTimeout(timer);
+  }
+
+  private async waitUntilHealthy(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.exited) throw new Error(`service exited before it was ready:\n${this.output}`);
+      try {
+        const res = await fetch(`${this.baseUrl}/healthz`, { signal: AbortSignal.timeout(1000) });
+        if (res.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(50);
+    }
+    this.child.kill('SIGKILL');
+    throw new Error(`service not healthy within ${timeoutMs} ms:\n${this.output}`);
+  }
+}
+
+/** A TCP port nothing listens on right now (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** An access token for a seeded development department, signed with its client key from the data directory. */
+export async function departmentToken(baseUrl: string, dataDir: string, code: string, publicBaseUrl = baseUrl): Promise<string> {
+  const key = await loadDevClientKey(dataDirLayout(dataDir).devClientsDir, code);
+  const res = await fetch(`${baseUrl}/oauth/token`, { method: 'POST', body: tokenRequestForm(await signClientAssertion(key, code, `${publicBaseUrl}/oauth/token`)) });
+  if (res.status !== 200) throw new Error(`token for ${code} failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
