@@ -51,6 +51,7 @@ import { ExchangeService } from './exchange/exchange-service.ts';
 import { exchangeRoutes } from './exchange/exchange-routes.ts';
 import { ExchangeStore } from './exchange/exchange-store.ts';
 import { LegalBasisService } from './exchange/legal-basis-service.ts';
+import { SharedRateCounters } from './exchange/rate-counters.ts';
 import { DigitizeJobs } from './digitize/digitize-jobs.ts';
 import { digitizeRoutes } from './digitize/digitize-routes.ts';
 import { multipartUpload } from './http/multipart-upload.ts';
@@ -162,10 +163,12 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
 
   const consentStore = createConsentStore(db);
   const consents = new ConsentService({ consents: consentStore, departments, catalogue, licences: licenceStore, signingKey: serviceKey, issuer: config.publicBaseUrl, now: overrides.now });
+  const rateCounters = new SharedRateCounters(exchangeStore);
+  rateCounters.start();
   const links = new DocumentLinks(loadOrCreateSecret(path.join(layout.keysDir, 'exchange-links.secret')), config.publicBaseUrl);
   const exchange = new ExchangeService({
     store: exchangeStore, consents: consentStore, licences: licenceStore, catalogue, transparency,
-    documentUrl: (id, requester) => links.url(id, requester), limits: config.exchange, now: overrides.now,
+    documentUrl: (id, requester) => links.url(id, requester), limits: config.exchange, now: overrides.now, rateCounters,
   });
   const legalBases = new LegalBasisService({ store: exchangeStore, departments, catalogue, now: overrides.now });
 
@@ -222,6 +225,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
     async close() {
       await digitizeJobs.stop();
       await anchorer.stop();
+      await rateCounters.stop().catch((error) => logger.warn({ err: error }, 'could not write the last rate-limit counts'));
       await pool?.close();
       await objects.close();
       if (!overrides.ledger) await ledger.close();

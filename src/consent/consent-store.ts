@@ -68,17 +68,5 @@ export function createConsentStore(db: Database): ConsentStore {
       const n = await db('consents').where({ id, status: 'ACTIVE' }).update({ status: 'REVOKED', revoked_at: at });
       return n > 0;
     },
-    async consumeUse(id, now) {
-      // One statement: the row lock serialises concurrent queries, so 50 parallel uses of a 3-use consent
-      // count exactly 3 and the CHECK constraint backs the rule up.
-      const updated = await db('consents')
-        .where({ id, status: 'ACTIVE' })
-        .andWhere('valid_from', '<=', now)
-        .andWhere('valid_until', '>', now)
-        .andWhere('uses', '<', db.ref('max_uses'))
-        .increment('uses', 1)
-        .returning('id');
-      return updated.length > 0;
-    },
   };
 }

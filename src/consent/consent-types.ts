@@ -30,12 +30,13 @@ export function consentStatus(c: Consent, now: Date): ConsentStatus {
   return 'ACTIVE';
 }
 
-/** Port: consents. `consumeUse` is the one place a use is counted: atomic, never over the maximum. */
+/**
+ * Port: consents. Uses are counted where an allowed exchange request is recorded
+ * (ExchangeStore.recordConsentedAccess): atomically with the record, never over the maximum.
+ */
 export interface ConsentStore {
   insert(consent: Consent): Promise<void>;
   get(id: string): Promise<Consent | null>;
   listByHolder(holderId: string): Promise<Consent[]>;
   withdraw(id: string, at: string): Promise<boolean>;
-  /** Counts one use if the consent is active, in its window and below its maximum; false otherwise. */
-  consumeUse(id: string, now: Date): Promise<boolean>;
 }

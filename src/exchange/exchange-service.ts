@@ -15,7 +15,7 @@ import { identifyHolder } from '../auth/holder-tokens.ts';
 import type { LicenceType, LicenceTypeCatalogue } from '../licence-types/catalogue.ts';
 import { discloseFields } from '../licences/field-commitments.ts';
 import type { DisclosedField } from '../licences/field-commitments.ts';
-import type { Licence, LicenceStore } from '../licences/licence-types.ts';
+import type { DisclosableLicence, LicenceStore } from '../licences/licence-types.ts';
 import type { Receipt, TransparencyService } from '../transparency/transparency-service.ts';
 import type { ExchangeStore } from './exchange-store.ts';
 import type { AccessRecord, BasisKind, LegalBasis, RefusalCode } from './exchange-types.ts';
@@ -65,7 +65,7 @@ class Refusal extends Error {
   }
 }
 
-type Decision = { licences: Licence[]; basisKind: BasisKind; basisId: string | null; fields: string[]; document: boolean };
+type Decision = { licences: DisclosableLicence[]; basisKind: BasisKind; basisId: string | null; fields: string[]; document: boolean };
 
 export class ExchangeService {
   constructor(
@@ -77,6 +77,8 @@ export class ExchangeService {
       transparency: TransparencyService;
       documentUrl: (licenceId: string, requester: string) => string;
       limits: ExchangeLimits;
+      /** Per-minute request counts shared by the replicas (see SharedRateCounters). */
+      rateCounters: { count(subject: string, now: Date): number };
       now?: () => Date;
     },
   ) {}
@@ -98,15 +100,15 @@ export class ExchangeService {
     };
     let decision: Decision;
     try {
-      await this.enforceRateLimits(department.code, holderId, at);
+      this.enforceRateLimits(department.code, holderId, at);
       decision = await this.decide(department, holderId, q, at);
+      await this.recordAllowed({ ...record, result: 'ALLOWED', reasonCode: 'OK', licenceIds: decision.licences.map((l) => l.licence.id).sort() }, decision, at);
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
       // A licence that is not this holder's must not appear in this holder's data tracker.
       await this.record({ ...record, reasonCode: error.code, licenceIds: error.code === 'LICENCE_NOT_FOUND' ? [] : record.licenceIds });
       throw new ApiProblem(REFUSAL_STATUS[error.code], error.code, error.message, { accessId: record.id }, error.code === 'RATE_LIMITED' ? { 'Retry-After': '60' } : {});
     }
-    await this.record({ ...record, result: 'ALLOWED', reasonCode: 'OK', licenceIds: decision.licences.map((l) => l.id).sort() });
     return { accessId: record.id, results: await Promise.all(decision.licences.map((l) => this.answer(l, decision, department.code))) };
   }
 
@@ -115,7 +117,19 @@ export class ExchangeService {
     await this.watchPattern(record.requester, new Date(record.at));
   }
 
-  /** Decides under the named basis; throws Refusal with the precise code. Counts a consent use last. */
+  /** Records an allowed request; under a consent, spends one use in the same statement or refuses. */
+  private async recordAllowed(record: AccessRecord, decision: Decision, now: Date): Promise<void> {
+    if (decision.basisKind !== 'consent') return this.record(record);
+    if (!(await this.deps.store.recordConsentedAccess(record, decision.basisId!, now))) {
+      // Lost a race (withdrawn, expired or used up meanwhile): report the state that refused it.
+      const fresh = await this.deps.consents.get(decision.basisId!);
+      this.checkConsentState(fresh ? consentStatus(fresh, now) : 'REVOKED');
+      throw new Refusal('CONSENT_EXHAUSTED', 'the consent has no uses left');
+    }
+    await this.watchPattern(record.requester, now);
+  }
+
+  /** Decides under the named basis; throws Refusal with the precise code. A consent use is spent when the access is recorded. */
   private async decide(department: DepartmentPrincipal, holderId: string, q: ExchangeQuery, now: Date): Promise<Decision> {
     const { licences, type } = await this.scope(holderId, q);
     if (type.sharingClass === 'not-shared') throw new Refusal('NOT_SHARED', `${type.key} is never shared through the exchange`);
@@ -140,29 +154,23 @@ export class ExchangeService {
     this.checkConsentState(consentStatus(consent, now));
     if (consent.purpose.code !== q.serviceItem) throw new Refusal('PURPOSE_MISMATCH', `the consent is for service item ${consent.purpose.code}, not ${q.serviceItem}`);
     if (!consent.licenceTypes.includes(type.key)) throw new Refusal('NO_CONSENT', `the consent does not cover ${type.key}`);
-    const inScope = consent.licenceIds ? licences.filter((l) => consent.licenceIds!.includes(l.id)) : licences;
+    const inScope = consent.licenceIds ? licences.filter((l) => consent.licenceIds!.includes(l.licence.id)) : licences;
     if (q.query.kind === 'verify' && inScope.length === 0) throw new Refusal('NO_CONSENT', 'the consent does not cover this licence');
     this.covered(q.fields, consent.fields, 'the consent');
     if (q.includeDocument && !consent.allowDocument) throw new Refusal('FIELD_NOT_COVERED', 'the consent does not cover the document itself');
-    if (!(await this.deps.consents.consumeUse(consent.id, now))) {
-      // Lost a race (withdrawn, expired or used up meanwhile): report the state that refused it.
-      const fresh = await this.deps.consents.get(consent.id);
-      this.checkConsentState(fresh ? consentStatus(fresh, now) : 'REVOKED');
-      throw new Refusal('CONSENT_EXHAUSTED', 'the consent has no uses left');
-    }
     return { licences: inScope, basisKind: 'consent', basisId: consent.id, fields: q.fields, document: Boolean(q.includeDocument) };
   }
 
-  private async scope(holderId: string, q: ExchangeQuery): Promise<{ licences: Licence[]; type: LicenceType }> {
+  private async scope(holderId: string, q: ExchangeQuery): Promise<{ licences: DisclosableLicence[]; type: LicenceType }> {
     if (q.query.kind === 'verify') {
-      const licence = await this.deps.licences.get(q.query.licenceId);
+      const found = await this.deps.licences.getDisclosable(q.query.licenceId);
       // A licence of another holder is "not found" for this holder: the department learns nothing more.
-      if (!licence || licence.holder.id !== holderId) throw new Refusal('LICENCE_NOT_FOUND', `holder ${holderId} has no licence ${q.query.licenceId}`);
-      return { licences: [licence], type: this.deps.catalogue.get(licence.typeKey)! };
+      if (!found || found.licence.holder.id !== holderId) throw new Refusal('LICENCE_NOT_FOUND', `holder ${holderId} has no licence ${q.query.licenceId}`);
+      return { licences: [found], type: this.deps.catalogue.get(found.licence.typeKey)! };
     }
     const type = this.deps.catalogue.get(q.query.licenceType);
     if (!type) throw problems.badRequest('LICENCE_TYPE_UNKNOWN', `unknown licence type ${q.query.licenceType}`, [{ field: 'query.licenceType', message: 'not in the catalogue' }]);
-    const licences = (await this.deps.licences.list({ holderId, typeKey: type.key, limit: 100 })).filter((l) => l.status !== 'superseded');
+    const licences = (await this.deps.licences.listDisclosable({ holderId, typeKey: type.key, limit: 100 })).filter((l) => l.licence.status !== 'superseded');
     return { licences, type };
   }
 
@@ -184,11 +192,8 @@ export class ExchangeService {
     if (beyond.length) throw new Refusal('FIELD_NOT_COVERED', `${by} does not cover: ${beyond.join(', ')}`);
   }
 
-  private async answer(licence: Licence, decision: Decision, requester: string): Promise<ExchangeResult> {
-    const [salts, { status, receipt }] = await Promise.all([
-      this.deps.licences.fieldSalts(licence.id),
-      this.deps.transparency.licenceFacts(licence.id, licence.status),
-    ]);
+  private async answer({ licence, fieldSalts }: DisclosableLicence, decision: Decision, requester: string): Promise<ExchangeResult> {
+    const { status, receipt } = await this.deps.transparency.licenceFacts(licence.id, licence.status);
     return {
       licenceId: licence.id,
       type: licence.typeKey,
@@ -198,16 +203,17 @@ export class ExchangeService {
       validFrom: licence.validFrom,
       validUntil: licence.validUntil,
       fieldCommitmentRoot: licence.fieldCommitmentRoot,
-      disclosedFields: salts ? discloseFields(licence.fields, salts, decision.fields) : [],
+      disclosedFields: fieldSalts ? discloseFields(licence.fields, fieldSalts, decision.fields) : [],
       receipt,
       documentUrl: decision.document ? this.deps.documentUrl(licence.id, requester) : null,
     };
   }
 
-  /** Fixed one-minute windows, counted in the database so every replica enforces the same limit. */
-  private async enforceRateLimits(requester: string, holderId: string, now: Date): Promise<void> {
+  /** Fixed one-minute windows, shared by the replicas through the database (see SharedRateCounters). */
+  private enforceRateLimits(requester: string, holderId: string, now: Date): void {
     const { perDepartmentPerMinute, perHolderPerMinute } = this.deps.limits;
-    const [byDepartment, byHolder] = (await this.deps.store.countRequests([`department:${requester}`, `holder:${holderId}`], now)) as [number, number];
+    const byDepartment = this.deps.rateCounters.count(`department:${requester}`, now);
+    const byHolder = this.deps.rateCounters.count(`holder:${holderId}`, now);
     if (byDepartment > perDepartmentPerMinute) throw new Refusal('RATE_LIMITED', `at most ${perDepartmentPerMinute} exchange requests per minute per department`);
     if (byHolder > perHolderPerMinute) throw new Refusal('RATE_LIMITED', `at most ${perHolderPerMinute} exchange requests per minute about one holder`);
   }

@@ -7,6 +7,7 @@ import type { Database } from '../db/database.ts';
 import { isoTime as iso } from '../db/database.ts';
 import { appendLeaves, canonicalLeaf } from '../transparency/log-store.ts';
 import type { AccessRecord, ExchangeAlert, LegalBasis } from './exchange-types.ts';
+import type { RateCountDelta, SharedCounterStore } from './rate-counters.ts';
 
 
 function legalBasisFromRow(r: Record<string, any>): LegalBasis {
@@ -40,7 +41,16 @@ export function accessLeaf(record: AccessRecord) {
   return { kind: 'access', accessId: record.id, at: record.at, requester: record.requester, serviceItem: record.serviceItem, result: record.result, reasonCode: record.reasonCode, recordSha256: accessRecordSha256(record) };
 }
 
-export class ExchangeStore {
+function accessRow(record: AccessRecord) {
+  return {
+    id: record.id, at: record.at, requester_code: record.requester, official_id: record.officialId, case_number: record.caseNumber,
+    service_item: record.serviceItem, basis_kind: record.basisKind, basis_id: record.basisId, holder_id: record.holderId,
+    licence_ids: JSON.stringify(record.licenceIds), fields: JSON.stringify(record.fields), result: record.result,
+    reason_code: record.reasonCode, record_sha256: accessRecordSha256(record),
+  };
+}
+
+export class ExchangeStore implements SharedCounterStore {
   constructor(private readonly db: Database, readonly accessLogOrigin: string) {}
 
   async createLegalBasis(basis: LegalBasis): Promise<void> {
@@ -83,12 +93,29 @@ export class ExchangeStore {
 
   /** Records one exchange request; the sequencer appends it to the access log shortly after. */
   async recordAccess(record: AccessRecord): Promise<void> {
-    await this.db('access_log').insert({
-      id: record.id, at: record.at, requester_code: record.requester, official_id: record.officialId, case_number: record.caseNumber,
-      service_item: record.serviceItem, basis_kind: record.basisKind, basis_id: record.basisId, holder_id: record.holderId,
-      licence_ids: JSON.stringify(record.licenceIds), fields: JSON.stringify(record.fields), result: record.result,
-      reason_code: record.reasonCode, record_sha256: accessRecordSha256(record),
-    });
+    await this.db('access_log').insert(accessRow(record));
+  }
+
+  /**
+   * Spends one use of the consent and records the allowed request, in one statement: a use is counted
+   * if and only if the access is recorded, and the request path pays one round trip and one commit.
+   * The consent's row lock serialises concurrent uses, so a 3-use consent answers exactly 3 of 50
+   * parallel requests. Returns false, recording nothing, when the consent is no longer usable at `now`
+   * (withdrawn, expired or used up meanwhile).
+   */
+  async recordConsentedAccess(record: AccessRecord, consentId: string, now: Date): Promise<boolean> {
+    const row = accessRow(record);
+    const columns = Object.keys(row);
+    const result = await this.db.raw<{ rows: unknown[] }>(
+      `WITH used AS (
+         UPDATE consents SET uses = uses + 1
+         WHERE id = ? AND status = 'ACTIVE' AND valid_from <= ? AND valid_until > ? AND uses < max_uses
+         RETURNING id
+       )
+       INSERT INTO access_log (${columns.join(', ')}) SELECT ${columns.map(() => '?').join(', ')} FROM used RETURNING id`,
+      [consentId, now, now, ...columns.map((c) => row[c as keyof typeof row])],
+    );
+    return result.rows.length === 1;
   }
 
   /**
@@ -101,24 +128,28 @@ export class ExchangeStore {
       if (rows.length === 0) return 0;
       const records = rows.map(accessFromRow);
       const indices = await appendLeaves(trx, records.map((r) => ({ origin: this.accessLogOrigin, subject: r.id, leaf: accessLeaf(r) })));
-      for (let i = 0; i < rows.length; i++) await trx('access_log').where({ id: rows[i]!.id }).update({ leaf_index: indices[i] });
+      // One statement for the whole batch, not one per record: this runs as often as requests arrive.
+      await trx.raw(
+        `UPDATE access_log SET leaf_index = v.leaf_index FROM (VALUES ${rows.map(() => '(?::text, ?::bigint)').join(', ')}) AS v(id, leaf_index) WHERE access_log.id = v.id`,
+        rows.flatMap((r, i) => [r.id, indices[i]]),
+      );
       return rows.length;
     });
   }
 
-  /**
-   * Counts one request against each subject's per-minute limit, in one statement; returns each subject's
-   * count in this minute including this request (subjects must differ).
-   */
-  async countRequests(subjects: string[], now: Date): Promise<number[]> {
-    const minute = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-    const result = await this.db.raw<{ rows: Array<{ subject: string; count: number }> }>(
-      `INSERT INTO exchange_rate_counters (subject, minute, count) VALUES ${subjects.map(() => '(?, ?, 1)').join(', ')}
-       ON CONFLICT (subject, minute) DO UPDATE SET count = exchange_rate_counters.count + 1 RETURNING subject, count`,
-      subjects.flatMap((subject) => [subject, minute]),
-    );
-    const bySubject = new Map(result.rows.map((r) => [r.subject, Number(r.count)]));
-    return subjects.map((subject) => bySubject.get(subject)!);
+  /** Adds request counts to the per-minute counters in one statement; returns each row's new total. */
+  async addRequestCounts(deltas: RateCountDelta[]): Promise<RateCountDelta[]> {
+    const totals: RateCountDelta[] = [];
+    for (let i = 0; i < deltas.length; i += 5000) {
+      const chunk = deltas.slice(i, i + 5000);
+      const result = await this.db.raw<{ rows: Array<{ subject: string; minute: Date | string; count: number }> }>(
+        `INSERT INTO exchange_rate_counters (subject, minute, count) VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')}
+         ON CONFLICT (subject, minute) DO UPDATE SET count = exchange_rate_counters.count + excluded.count RETURNING subject, minute, count`,
+        chunk.flatMap((d) => [d.subject, d.minute, d.count]),
+      );
+      for (const r of result.rows) totals.push({ subject: r.subject, minute: new Date(r.minute), count: Number(r.count) });
+    }
+    return totals;
   }
 
   async accessesOfHolder(holderId: string, limit: number): Promise<AccessRecord[]> {

@@ -113,10 +113,25 @@ export function createLicenceStore(db: Database): LicenceStore {
     await appendLeaves(trx, effects.log);
     await enqueueLedgerStatus(trx, effects.ledger);
   };
-  const insertRecord = async (trx: Knex.Transaction, record: NewLicenceRecord) => {
-    await trx('licences').insert(toRow(record));
-    await trx('licence_status_events').insert(eventRow(record.event));
-    await applyEffects(trx, record.effects);
+  const insertRecords = async (trx: Knex.Transaction, records: NewLicenceRecord[]) => {
+    await trx('licences').insert(records.map(toRow));
+    await trx('licence_status_events').insert(records.map((r) => eventRow(r.event)));
+    await appendLeaves(trx, records.flatMap((r) => r.effects.log));
+    await enqueueLedgerStatus(trx, records.flatMap((r) => r.effects.ledger));
+  };
+  const insertRecord = (trx: Knex.Transaction, record: NewLicenceRecord) => insertRecords(trx, [record]);
+
+  const listQuery = (q: LicenceQuery) => {
+    const query = db<LicenceRow>('licences').orderBy([{ column: 'issued_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(q.limit);
+    if (q.issuerCode) query.where('issuer_code', q.issuerCode);
+    if (q.holderId) query.where('holder_id', q.holderId);
+    if (q.typeKey) query.where('type_key', q.typeKey);
+    if (q.status) query.where('status', q.status);
+    if (q.after) {
+      const { issuedAt, id } = q.after;
+      query.where((w) => w.where('issued_at', '<', issuedAt).orWhere((x) => x.where('issued_at', '=', issuedAt).andWhere('id', '<', id)));
+    }
+    return query;
   };
 
   return {
@@ -155,26 +170,21 @@ export function createLicenceStore(db: Database): LicenceStore {
     },
 
     async list(q) {
-      const query = db<LicenceRow>('licences').orderBy([{ column: 'issued_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(q.limit);
-      if (q.issuerCode) query.where('issuer_code', q.issuerCode);
-      if (q.holderId) query.where('holder_id', q.holderId);
-      if (q.typeKey) query.where('type_key', q.typeKey);
-      if (q.status) query.where('status', q.status);
-      if (q.after) {
-        const { issuedAt, id } = q.after;
-        query.where((w) => w.where('issued_at', '<', issuedAt).orWhere((x) => x.where('issued_at', '=', issuedAt).andWhere('id', '<', id)));
-      }
-      return (await query).map(fromRow);
+      return (await listQuery(q)).map(fromRow);
+    },
+
+    async getDisclosable(id) {
+      const row = await db<LicenceRow>('licences').where({ id }).first();
+      return row ? { licence: fromRow(row), fieldSalts: row.field_salts } : null;
+    },
+
+    async listDisclosable(q) {
+      return (await listQuery(q)).map((row) => ({ licence: fromRow(row), fieldSalts: row.field_salts }));
     },
 
     async history(id) {
       const rows = await db<EventRow>('licence_status_events').where({ licence_id: id }).orderBy('id');
       return rows.map(eventFromRow);
-    },
-
-    async fieldSalts(id) {
-      const row = await db<LicenceRow>('licences').where({ id }).first('field_salts');
-      return row?.field_salts ?? null;
     },
 
     async changeStatus(id, from, event, effects) {

@@ -89,8 +89,15 @@ export interface LicenceStore {
   changeStatus(id: string, from: LicenceStatus[], event: StatusEvent, effects: WriteEffects): Promise<{ changed: boolean; licence: Licence | null }>;
   /** Inserts the successor and marks the predecessor superseded, atomically; fails if already renewed. */
   renew(previousId: string, from: LicenceStatus[], successor: NewLicenceRecord, supersedeEvent: StatusEvent, supersedeEffects: WriteEffects): Promise<{ changed: boolean; licence: Licence | null }>;
-  /** The salts of a licence's field commitments (for selective disclosure). */
-  fieldSalts(id: string): Promise<Record<string, string> | null>;
+  /** A licence with the salts of its field commitments (for selective disclosure), in one read. */
+  getDisclosable(id: string): Promise<DisclosableLicence | null>;
+  listDisclosable(query: LicenceQuery): Promise<DisclosableLicence[]>;
+}
+
+export interface DisclosableLicence {
+  licence: Licence;
+  /** Null for a licence issued before field commitments existed: nothing of it can be disclosed. */
+  fieldSalts: Record<string, string> | null;
 }
 
 export class LicenceStoreConflict extends Error {

@@ -21,37 +21,78 @@ export function canonicalLeaf(leaf: Record<string, unknown>): string {
 
 /** Appends entries in order within `trx`; returns their leaf indices. */
 export async function appendLeaves(trx: Knex.Transaction, entries: LogEntry[]): Promise<number[]> {
-  const indices: number[] = [];
-  for (const entry of entries) indices.push(await appendLeaf(trx, entry));
+  const indices = new Array<number>(entries.length);
+  const byOrigin = new Map<string, number[]>();
+  entries.forEach((entry, position) => byOrigin.set(entry.origin, [...(byOrigin.get(entry.origin) ?? []), position]));
+  for (const [origin, positions] of byOrigin) {
+    const first = await appendToLog(trx, origin, positions.map((p) => entries[p]!));
+    positions.forEach((p, k) => (indices[p] = first + k));
+  }
   return indices;
 }
 
-async function appendLeaf(trx: Knex.Transaction, entry: LogEntry): Promise<number> {
+const ROWS_PER_INSERT = 1000;
+
+/**
+ * Appends a batch to one log with a fixed number of statements, whatever its size: lock the head, read
+ * the stored left siblings the batch will complete, insert leaves and new perfect-subtree nodes, move
+ * the head. Returns the first new leaf index.
+ */
+async function appendToLog(trx: Knex.Transaction, origin: string, entries: LogEntry[]): Promise<number> {
   // The head row exists after the first append: lock it directly, creating it only the first time.
-  let head = await trx('log_heads').where({ origin: entry.origin }).forUpdate().first();
+  let head = await trx('log_heads').where({ origin }).forUpdate().first();
   if (!head) {
-    await trx('log_heads').insert({ origin: entry.origin, size: 0 }).onConflict('origin').ignore();
-    head = await trx('log_heads').where({ origin: entry.origin }).forUpdate().first();
+    await trx('log_heads').insert({ origin, size: 0 }).onConflict('origin').ignore();
+    head = await trx('log_heads').where({ origin }).forUpdate().first();
   }
-  const index = Number(head.size);
-  const data = canonicalLeaf(entry.leaf);
-  const leafHash = hashLeaf(new TextEncoder().encode(data));
-  await trx('log_leaves').insert({ origin: entry.origin, leaf_index: index, leaf_data: data, leaf_hash: Buffer.from(leafHash), subject: entry.subject });
-  const nodes: Array<{ origin: string; level: number; node_index: number; hash: Buffer }> = [{ origin: entry.origin, level: 0, node_index: index, hash: Buffer.from(leafHash) }];
-  // Each completed left sibling makes the parent perfect: carry upwards while we are a right child.
-  let hash = leafHash;
-  let level = 0;
-  let position = index;
-  while (position % 2 === 1) {
-    const left = await trx('log_nodes').where({ origin: entry.origin, level, node_index: position - 1 }).first('hash');
-    hash = hashChildren(new Uint8Array(left.hash), hash);
-    level += 1;
-    position = (position - 1) / 2;
-    nodes.push({ origin: entry.origin, level, node_index: position, hash: Buffer.from(hash) });
+  const start = Number(head.size);
+  const known = new Map<string, Uint8Array>();
+  const nodeKey = (level: number, index: number) => `${level}/${index}`;
+  const needed = frontierNodesCompletedBy(start, entries.length);
+  if (needed.length > 0) {
+    const rows = await trx('log_nodes').where({ origin }).whereIn(['level', 'node_index'], needed.map((n) => [n.level, n.index])).select('level', 'node_index', 'hash');
+    for (const r of rows) known.set(nodeKey(Number(r.level), Number(r.node_index)), new Uint8Array(r.hash));
   }
-  await trx('log_nodes').insert(nodes);
-  await trx('log_heads').where({ origin: entry.origin }).update({ size: index + 1 });
-  return index;
+  const leaves: Array<Record<string, unknown>> = [];
+  const nodes: Array<{ origin: string; level: number; node_index: number; hash: Buffer }> = [];
+  entries.forEach((entry, k) => {
+    const index = start + k;
+    const data = canonicalLeaf(entry.leaf);
+    let hash = hashLeaf(new TextEncoder().encode(data));
+    leaves.push({ origin, leaf_index: index, leaf_data: data, leaf_hash: Buffer.from(hash), subject: entry.subject });
+    let level = 0;
+    let position = index;
+    known.set(nodeKey(level, position), hash);
+    nodes.push({ origin, level, node_index: position, hash: Buffer.from(hash) });
+    // Each completed left sibling makes the parent perfect: carry upwards while we are a right child.
+    while (position % 2 === 1) {
+      const left = known.get(nodeKey(level, position - 1));
+      if (!left) throw new Error(`log ${origin}: node ${level}/${position - 1} is missing`);
+      hash = hashChildren(left, hash);
+      level += 1;
+      position = (position - 1) / 2;
+      known.set(nodeKey(level, position), hash);
+      nodes.push({ origin, level, node_index: position, hash: Buffer.from(hash) });
+    }
+  });
+  for (let i = 0; i < leaves.length; i += ROWS_PER_INSERT) await trx('log_leaves').insert(leaves.slice(i, i + ROWS_PER_INSERT));
+  for (let i = 0; i < nodes.length; i += ROWS_PER_INSERT) await trx('log_nodes').insert(nodes.slice(i, i + ROWS_PER_INSERT));
+  await trx('log_heads').where({ origin }).update({ size: start + entries.length });
+  return start;
+}
+
+/**
+ * The stored perfect subtrees on the tree's right edge (one per set bit of `size`) that appending
+ * `count` leaves completes into a parent: the only old nodes the append has to read.
+ */
+export function frontierNodesCompletedBy(size: number, count: number): Array<{ level: number; index: number }> {
+  const nodes: Array<{ level: number; index: number }> = [];
+  for (let level = 0, span = 1; span <= size; level += 1, span *= 2) {
+    const hasSubtree = Math.floor(size / span) % 2 === 1;
+    const completed = Math.floor((size + count) / (2 * span)) > Math.floor(size / (2 * span));
+    if (hasSubtree && completed) nodes.push({ level, index: Math.floor(size / span) - 1 });
+  }
+  return nodes;
 }
 
 export async function enqueueLedgerStatus(trx: Knex.Transaction, entries: StatusOutboxEntry[]): Promise<void> {

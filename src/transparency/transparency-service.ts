@@ -18,8 +18,27 @@ import type { StoredCheckpoint } from './log-types.ts';
 export type { Receipt } from '../verify/receipt.ts';
 import type { Receipt } from '../verify/receipt.ts';
 
-const RECEIPT_CACHE_MS = 2000;
-const RECEIPT_CACHE_ENTRIES = 10_000;
+const FACTS_CACHE_MS = 2000;
+const FACTS_CACHE_ENTRIES = 10_000;
+
+/**
+ * A small cache whose entries live `ttlMs`; the oldest goes first when full. It keeps the pending load,
+ * so concurrent requests for one key share one read; a failed load is not kept.
+ */
+class TtlCache<V> {
+  private readonly entries = new Map<string, { at: number; value: Promise<V> }>();
+  constructor(private readonly ttlMs: number, private readonly maxEntries: number) {}
+
+  get(key: string, load: () => Promise<V>): Promise<V> {
+    const cached = this.entries.get(key);
+    if (cached && Date.now() - cached.at < this.ttlMs) return cached.value;
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    const value = load();
+    this.entries.set(key, { at: Date.now(), value });
+    value.catch(() => this.entries.get(key)?.value === value && this.entries.delete(key));
+    return value;
+  }
+}
 
 export class TransparencyService {
   constructor(
@@ -77,26 +96,31 @@ export class TransparencyService {
     return { licenceId, ...receipt };
   }
 
-  private readonly receiptCache = new Map<string, { at: number; receipt: Receipt | null }>();
+  /** Receipts stay valid forever; a newer checkpoint only makes a fresher one possible. */
+  private readonly receiptCache = new TtlCache<Receipt | null>(FACTS_CACHE_MS, FACTS_CACHE_ENTRIES);
+  /**
+   * Keyed by licence and vault status, so a status change reads the ledger afresh; the answer's status
+   * value is always the vault's current one (see licenceFacts).
+   */
+  private readonly ledgerStatusCache = new TtlCache<Awaited<ReturnType<Ledger['getLicenceStatus']>>>(FACTS_CACHE_MS, FACTS_CACHE_ENTRIES);
 
   /**
    * A licence's receipt, or null while no checkpoint covers it yet (exchange answers). Cached for a
-   * moment: a receipt stays valid forever, and a newer checkpoint only makes a fresher one possible; the
-   * exchange's hot path saves three queries per answer.
+   * moment: the exchange's hot path saves three queries per answer.
    */
-  async receiptIfCheckpointed(licenceId: string): Promise<Receipt | null> {
-    const cached = this.receiptCache.get(licenceId);
-    if (cached && Date.now() - cached.at < RECEIPT_CACHE_MS) return cached.receipt;
-    const found = await this.leafReceipt(this.deps.origin, licenceId, 'licence.issued');
-    const receipt = typeof found === 'string' ? null : { licenceId, ...found };
-    if (this.receiptCache.size >= RECEIPT_CACHE_ENTRIES) this.receiptCache.delete(this.receiptCache.keys().next().value!);
-    this.receiptCache.set(licenceId, { at: Date.now(), receipt });
-    return receipt;
+  receiptIfCheckpointed(licenceId: string): Promise<Receipt | null> {
+    return this.receiptCache.get(licenceId, async () => {
+      const found = await this.leafReceipt(this.deps.origin, licenceId, 'licence.issued');
+      return typeof found === 'string' ? null : { licenceId, ...found };
+    });
   }
 
-  /** Status and receipt for an exchange answer, computing the leaf and its checkpoint once. */
+  /** Status and receipt for an exchange answer; both reads are cached for a moment (see the caches). */
   async licenceFacts(licenceId: string, vaultStatus: string) {
-    const [record, receipt] = await Promise.all([this.deps.ledger.getLicenceStatus(licenceId), this.receiptIfCheckpointed(licenceId)]);
+    const [record, receipt] = await Promise.all([
+      this.ledgerStatusCache.get(`${licenceId}|${vaultStatus}`, () => this.deps.ledger.getLicenceStatus(licenceId)),
+      this.receiptIfCheckpointed(licenceId),
+    ]);
     let status: { status: string; source: 'ledger' | 'anchored-issuance' | 'vault-pending-ledger'; txId: string | null };
     if (record && record.status === vaultStatus) status = { status: record.status, source: 'ledger', txId: record.txId };
     else if (!record && vaultStatus === 'active' && receipt?.anchor) status = { status: 'active', source: 'anchored-issuance', txId: receipt.anchor.txId };

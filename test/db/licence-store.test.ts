@@ -84,7 +84,7 @@ for (const engine of TEST_ENGINES) {
       await store.insert(r);
       expect(await store.get(r.licence.id)).to.deep.equal(r.licence);
       expect(await store.history(r.licence.id)).to.deep.equal([r.event]);
-      expect(await store.fieldSalts(r.licence.id)).to.deep.equal(r.fieldSalts);
+      expect(await store.getDisclosable(r.licence.id)).to.deep.equal({ licence: r.licence, fieldSalts: r.fieldSalts });
       // the log leaf and the ledger outbox entry were written in the same transaction
       expect(await leavesAbout(t.db, r.licence.id)).to.deep.equal(['licence.issued']);
       expect(await t.db('ledger_status_outbox').where({ licence_id: r.licence.id })).to.have.length(1);
@@ -152,6 +152,24 @@ for (const engine of TEST_ENGINES) {
       for (const index of [0, Math.floor(size / 2), size - 1]) verifyInclusion(hashes[index]!, index, size, await logs.inclusionProof(LOG, index, size), root);
       const oldRoot = await logs.root(LOG, before);
       verifyConsistency(before, size, await logs.consistencyProof(LOG, before, size), oldRoot, root);
+    });
+
+    it('appends batches of any size at any tree size with the same roots as one leaf at a time', async () => {
+      const { appendLeaves, LogStore } = await import('../../src/transparency/log-store.ts');
+      const { rootFromLeafHashes, hashLeaf } = await import('../../src/transparency/merkle.ts');
+      const origin = `test/batches-${engine}`;
+      const logs = new LogStore(t.db);
+      // batch sizes chosen to start at odd, even and power-of-two sizes and to complete deep subtrees
+      const batches = [1, 1, 3, 1, 8, 2, 17, 5, 32, 1, 63];
+      const hashes: Uint8Array[] = [];
+      for (const size of batches) {
+        const entries = Array.from({ length: size }, (_, k) => ({ origin, subject: `s${hashes.length + k}`, leaf: { n: hashes.length + k } }));
+        const indices = await t.db.transaction((trx) => appendLeaves(trx, entries));
+        expect(indices).to.deep.equal(Array.from({ length: size }, (_, k) => hashes.length + k));
+        for (const e of entries) hashes.push(hashLeaf(new TextEncoder().encode(JSON.stringify(e.leaf))));
+        const root = await logs.root(origin, hashes.length);
+        expect(Buffer.from(root).toString('hex'), `after ${hashes.length} leaves`).to.equal(Buffer.from(rootFromLeafHashes(hashes)).toString('hex'));
+      }
     });
 
     it('lists newest first with filters and keyset pagination', async () => {
