@@ -2,7 +2,6 @@
 import type { Knex } from 'knex';
 import type { Database } from '../db/database.ts';
 import { isoTime } from '../db/database.ts';
-import { GroupCommit } from '../db/group-commit.ts';
 import { appendLeaves, enqueueLedgerStatus } from '../transparency/log-store.ts';
 import type { Licence, LicenceQuery, LicenceStatus, LicenceStore, NewLicenceRecord, StatusEvent, WriteEffects } from './licence-types.ts';
 import { LicenceStoreConflict } from './licence-types.ts';
@@ -121,9 +120,6 @@ export function createLicenceStore(db: Database): LicenceStore {
     await enqueueLedgerStatus(trx, records.flatMap((r) => r.effects.ledger));
   };
   const insertRecord = (trx: Knex.Transaction, record: NewLicenceRecord) => insertRecords(trx, [record]);
-  // Concurrent issuances share transactions (see GroupCommit); 100 rows × ~25 columns stays far below
-  // PostgreSQL's 65 535 bind parameters per statement.
-  const inserts = new GroupCommit<NewLicenceRecord>((records) => db.transaction((trx) => insertRecords(trx, records)), { maxBatch: 100, isItemFailure: isUniqueViolation });
 
   const listQuery = (q: LicenceQuery) => {
     const query = db<LicenceRow>('licences').orderBy([{ column: 'issued_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(q.limit);
@@ -151,7 +147,7 @@ export function createLicenceStore(db: Database): LicenceStore {
 
     async insert(record) {
       try {
-        await inserts.write(record);
+        await db.transaction((trx) => insertRecord(trx, record));
       } catch (error) {
         if (isUniqueViolation(error)) throw new LicenceStoreConflict(`licence ${record.licence.id} conflicts with an existing record`);
         throw error;
