@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Principal } from '../auth/principal.ts';
 import { hasRole } from '../auth/principal.ts';
 import type { Database } from '../db/database.ts';
-import { isoTime as iso } from '../db/database.ts';
+import { isDatabaseUnavailableError, isoTime as iso } from '../db/database.ts';
 import { problems } from '../http/problem.ts';
 import type { LicenceTypeCatalogue } from '../licence-types/catalogue.ts';
 import type { LicenceService } from '../licences/licence-service.ts';
@@ -20,6 +20,10 @@ import { digitize } from './digitize-pipeline.ts';
 import type { DigitizeProgress } from './digitize-pipeline.ts';
 import type { ManifestEncoding } from './manifest-reader.ts';
 import { extractScanArchive } from './scan-archive.ts';
+
+/** Backoff while the database is unavailable during a job: 1 s, doubling, at most 30 s. */
+const JOB_RETRY_FIRST_MS = 1000;
+const JOB_RETRY_MAX_MS = 30_000;
 
 export interface DigitizeJob {
   id: string;
@@ -100,7 +104,7 @@ export class DigitizeJobs {
 
   private kick(): void {
     if (this.running || this.stopped) return;
-    // A database outage must not take the process down with an unhandled rejection: the job stays queued
+    // Nothing here may take the process down with an unhandled rejection: an unfinished job stays queued
     // or running in the table and resumes at the next start or upload.
     this.running = this.loop()
       .catch((error) => this.deps.logger.error({ err: error }, 'digitization worker stopped; unfinished jobs resume at the next start or upload'))
@@ -108,12 +112,28 @@ export class DigitizeJobs {
   }
 
   private async loop(): Promise<void> {
-    for (;;) {
+    for (let outages = 0; ; ) {
       if (this.stopped) return;
-      const next = await this.deps.db('digitize_jobs').whereIn('state', ['running', 'queued']).orderBy('created_at').first();
-      if (!next || !fs.existsSync(path.join(this.deps.jobsDir, next.id))) return; // other replicas' jobs have their files elsewhere
-      await this.run(fromRow(next));
+      try {
+        const next = await this.deps.db('digitize_jobs').whereIn('state', ['running', 'queued']).orderBy('created_at').first();
+        if (!next || !fs.existsSync(path.join(this.deps.jobsDir, next.id))) return; // other replicas' jobs have their files elsewhere
+        await this.run(fromRow(next));
+        outages = 0;
+      } catch (error) {
+        if (!isDatabaseUnavailableError(error)) throw error;
+        // The database is down or restarting: pause and resume the job where it stopped (the pipeline is
+        // idempotent, so finished rows are reported as already done), rather than fail a whole batch.
+        outages += 1;
+        const delayMs = Math.min(JOB_RETRY_MAX_MS, JOB_RETRY_FIRST_MS * 2 ** (outages - 1));
+        this.deps.logger.warn({ err: error, retryInMs: delayMs }, 'digitization paused: the database is unavailable');
+        await this.pause(delayMs);
+      }
     }
+  }
+
+  /** Waits `ms`, or less if the service is stopping. */
+  private async pause(ms: number): Promise<void> {
+    for (const until = Date.now() + ms; Date.now() < until && !this.stopped; ) await new Promise((resolve) => setTimeout(resolve, Math.min(200, until - Date.now())));
   }
 
   private async run(job: DigitizeJob): Promise<void> {
@@ -145,6 +165,7 @@ export class DigitizeJobs {
       await this.deps.objects.put(key, new Uint8Array(fs.readFileSync(reportPath)), 'text/csv');
       await update({ state: 'done', summary: JSON.stringify(summary), progress: JSON.stringify({ processed: summary.rows, issued: summary.issued, errors: summary.rejectedRows + summary.conflicts }), error_report_key: key });
     } catch (error) {
+      if (isDatabaseUnavailableError(error)) throw error; // the loop pauses and resumes the job
       this.deps.logger.error({ err: error, job: job.id }, 'digitization job failed');
       await update({ state: 'failed', error: (error as Error).message.slice(0, 1000) });
     }

@@ -141,10 +141,18 @@ export async function digitize(deps: DigitizeDeps, options: DigitizeOptions): Pr
         inFlight.delete(task);
         progress();
       });
+      // Marked as observed at once: a row failing while the loop awaits the next manifest line must not be
+      // an unhandled rejection (that ends the process). Its failure still surfaces through race/all below.
+      task.catch(() => undefined);
       inFlight.add(task);
       if (inFlight.size >= concurrency) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
+  } catch (error) {
+    // A failure that is not a row's own (the database went away): let the rows in flight settle first,
+    // so a resumed run never overlaps with this one.
+    await Promise.allSettled(inFlight);
+    throw error;
   } finally {
     await report.close();
   }

@@ -6,7 +6,8 @@
  * prompt 503 problem+json DATABASE_UNAVAILABLE with Retry-After and no internals, never a 500 or a hang;
  * /readyz says unavailable, then ready; issuance resumes by itself; no acknowledged licence is lost and
  * none is duplicated (the clients retry with their Idempotency-Keys); the anchorer, whose advisory-lock
- * session died with the server, takes up its work again.
+ * session died with the server, takes up its work again; a digitization job caught by the crash pauses and
+ * finishes once the database is back, each good row issued once.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +19,7 @@ import { POOL_ACQUIRE_TIMEOUT_MS } from '../../src/db/database.ts';
 import { assertAnchoredCheckpointMatchesLeaves, assertLicenceLogConsistent, LICENCE_LOG_ORIGIN } from '../support/log-consistency.ts';
 import { departmentToken, freePort, ServiceProcess, sleep } from '../support/service-process.ts';
 import { DEPARTMENTS } from '../support/test-vault.ts';
+import { buildFaultManifest } from './fault-manifest.ts';
 import { IssuingClients } from './issuing-clients.ts';
 import type { IssueAttempt } from './issuing-clients.ts';
 import { PrivatePostgres } from './private-postgres.ts';
@@ -131,5 +133,48 @@ describe('fault: database restart mid-load', function () {
     await assertAnchoredCheckpointMatchesLeaves(db!);
 
     console.log(`      database restart: down ${((startingAt - downAt) / 1000).toFixed(1)} s (+${((upAt - startingAt) / 1000).toFixed(1)} s crash recovery); ${clients.attempts.length} requests, ${outage.length} while down (all 503), ${unavailable.length} 503s in all, 0 500s, slowest answer ${slowest} ms; issuing again ${recoveredAt - upAt} ms after the server was up; ${acknowledged.length} licences acknowledged, 0 lost, 0 duplicated`);
+  });
+
+  it('pauses a digitization job while the database is down and finishes it afterwards, each good row issued once', async () => {
+    const pid = service!.pid;
+    const manifest = buildFaultManifest(path.join(dataDir, 'manifest-db-restart'), 200);
+    const token = await departmentToken(service!.baseUrl, dataDir, DEPARTMENTS.market);
+    const form = new FormData();
+    form.set('manifest', new Blob([fs.readFileSync(manifest.manifestPath)]), 'manifest.csv');
+    form.set('scans', new Blob([Buffer.from(manifest.scansZip)]), 'scans.zip');
+    const submitted = await fetch(`${service!.baseUrl}/digitize/jobs`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    expect(submitted.status).to.equal(202);
+    const jobId = ((await submitted.json()) as { id: string }).id;
+    const digitized = async () => Number((await db!('licences').whereNotNull('provenance').count({ n: '*' }))[0]!.n);
+
+    // Crash the database once the job is under way, keep it down, start it again.
+    const started = Date.now() + 60_000;
+    while ((await digitized()) < 5 && Date.now() < started) await sleep(100);
+    pg!.stopImmediately();
+    await sleep(DOWN_MS);
+    pg!.start();
+    const issuedAtCrash = await digitized();
+
+    let job: { state: string; summary: { issued: number; alreadyDone: number; rejected: Record<string, number> } } | undefined;
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      const res = await fetch(`${service!.baseUrl}/digitize/jobs/${jobId}`, { headers: { authorization: `Bearer ${token}` } }).catch(() => null);
+      if (res?.status === 200) {
+        job = (await res.json()) as typeof job;
+        if (job!.state === 'done' || job!.state === 'failed') break;
+      }
+      await sleep(250);
+    }
+    expect(service!.exited, `the service process died:\n${service!.tail()}`).to.equal(false);
+    expect(service!.pid, 'the service was never restarted').to.equal(pid);
+    expect(job?.state, 'the job finished by itself after the database came back').to.equal('done');
+    expect(issuedAtCrash, 'the crash came in the middle of the job').to.be.within(1, manifest.goodKeys.length - 1);
+    expect(job!.summary.issued + job!.summary.alreadyDone).to.equal(manifest.goodKeys.length);
+    expect(job!.summary.rejected).to.deep.equal({ BAD_HOLDER_ID: manifest.badRows });
+    const perSource = await db!.raw(`select provenance->>'sourceSystem' as system, provenance->>'sourceRecordId' as record, count(*) as n from licences where provenance is not null group by 1, 2`);
+    expect(perSource.rows.filter((r: { n: string }) => Number(r.n) !== 1), 'no source record issued twice').to.deep.equal([]);
+    expect(perSource.rows.map((r: { system: string; record: string }) => `${r.system}/${r.record}`).sort()).to.deep.equal([...manifest.goodKeys].sort());
+    await assertLicenceLogConsistent(db!);
+    console.log(`      database restart during digitization: ${issuedAtCrash} of ${manifest.goodKeys.length} good rows issued at the crash; the job paused, resumed and finished; each good row issued once`);
   });
 });
