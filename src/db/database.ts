@@ -7,6 +7,7 @@ import path from 'node:path';
 import knexFactory from 'knex';
 import pg from 'pg';
 import type { Knex } from 'knex';
+import type { Logger } from '../observability/logger.ts';
 import ClientPgLite from 'knex-pglite';
 import { migrationSource } from './migrations/index.ts';
 
@@ -27,13 +28,15 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (value: string) => value);
 export const POOL_ACQUIRE_TIMEOUT_MS = 5000;
 export const CONNECT_TIMEOUT_MS = 3000;
 
-export function openDatabase(target: DatabaseTarget): Database {
+export function openDatabase(target: DatabaseTarget, logger?: Logger): Database {
+  const log = logger ? driverLog(logger) : undefined;
   if (target.engine === 'postgres') {
     return knexFactory({
       client: 'pg',
       connection: { connectionString: target.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS },
       pool: { min: 0, max: target.poolMax ?? 10 },
       acquireConnectionTimeout: POOL_ACQUIRE_TIMEOUT_MS,
+      log,
     });
   }
   if (target.directory) fs.mkdirSync(path.dirname(target.directory), { recursive: true });
@@ -41,7 +44,22 @@ export function openDatabase(target: DatabaseTarget): Database {
     client: ClientPgLite as unknown as typeof Knex.Client,
     dialect: 'postgres',
     connection: target.directory ? { filename: target.directory } : {},
+    log,
   } as Knex.Config);
+}
+
+/**
+ * knex writes its own warnings ("Connection Error: …" while the server is down) with console.* unless
+ * given a logger: route them into the service's structured log, so every output line is pino JSON.
+ */
+function driverLog(logger: Logger): Knex.Config['log'] {
+  const text = (message: unknown) => (typeof message === 'string' ? message : message instanceof Error ? message.message : JSON.stringify(message));
+  return {
+    warn: (message: unknown) => logger.warn({ driver: text(message) }, 'database driver warning'),
+    error: (message: unknown) => logger.error({ driver: text(message) }, 'database driver error'),
+    deprecate: (method: string, alternative: string) => logger.warn({ driver: `${method} is deprecated; use ${alternative}` }, 'database driver warning'),
+    debug: () => undefined,
+  };
 }
 
 export async function migrateToLatest(db: Database): Promise<void> {

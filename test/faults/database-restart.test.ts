@@ -175,6 +175,8 @@ describe('fault: database restart mid-load', function () {
     expect(perSource.rows.filter((r: { n: string }) => Number(r.n) !== 1), 'no source record issued twice').to.deep.equal([]);
     expect(perSource.rows.map((r: { system: string; record: string }) => `${r.system}/${r.record}`).sort()).to.deep.equal([...manifest.goodKeys].sort());
     await assertLicenceLogConsistent(db!);
+    // Through both outages the service wrote nothing but structured (pino JSON) log lines.
+    expect(service!.unstructuredLinesSinceReady().slice(0, 5)).to.deep.equal([]);
     console.log(`      database restart during digitization: ${issuedAtCrash} of ${manifest.goodKeys.length} good rows issued at the crash; the job paused, resumed and finished; each good row issued once`);
   });
 });

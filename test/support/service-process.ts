@@ -28,6 +28,8 @@ process.once('exit', () => {
 
 export class ServiceProcess {
   private output = '';
+  /** Where the output stood when the service first answered /healthz (after its start-up banner). */
+  private readyOffset = 0;
   private readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   exited = false;
 
@@ -73,6 +75,21 @@ export class ServiceProcess {
     return this.output.slice(-8000);
   }
 
+  /**
+   * Output lines since start-up that are not pino JSON (a library writing with console.*, a stack trace).
+   * The start-up banner before that is meant for people and is not counted.
+   */
+  unstructuredLinesSinceReady(): string[] {
+    return this.output.slice(this.readyOffset).split('\n').filter((line) => {
+      if (line.trim() === '') return false;
+      try {
+        return typeof JSON.parse(line) !== 'object';
+      } catch {
+        return true;
+      }
+    });
+  }
+
   /** The lines of its output that mention `text` (a request id, say), for failure messages. */
   linesMentioning(text: string): string {
     return this.output.split('\n').filter((line) => line.includes(text)).join('\n');
@@ -99,7 +116,10 @@ export class ServiceProcess {
       if (this.exited) throw new Error(`service exited before it was ready:\n${this.output}`);
       try {
         const res = await fetch(`${this.baseUrl}/healthz`, { signal: AbortSignal.timeout(1000) });
-        if (res.status === 200) return;
+        if (res.status === 200) {
+          this.readyOffset = this.output.length;
+          return;
+        }
       } catch {
         // not listening yet
       }
