@@ -34,18 +34,20 @@ export async function appendLeaves(trx: Knex.Transaction, entries: LogEntry[]): 
 const ROWS_PER_INSERT = 1000;
 
 /**
- * Appends a batch to one log with a fixed number of statements, whatever its size: lock the head, read
- * the stored left siblings the batch will complete, insert leaves and new perfect-subtree nodes, move
- * the head. Returns the first new leaf index.
+ * Appends a batch to one log with a fixed number of statements, whatever its size: move the head (which
+ * locks it), read the stored left siblings the batch will complete, insert leaves and new perfect-subtree
+ * nodes. Returns the first new leaf index.
  */
 async function appendToLog(trx: Knex.Transaction, origin: string, entries: LogEntry[]): Promise<number> {
-  // The head row exists after the first append: lock it directly, creating it only the first time.
-  let head = await trx('log_heads').where({ origin }).forUpdate().first();
-  if (!head) {
+  // Lock the head and move it in one statement (the row lock is held to commit, which serialises
+  // appenders); the row exists after the first append, so it is created only the first time.
+  const moveHead = () => trx('log_heads').where({ origin }).increment('size', entries.length).returning('size');
+  let moved = await moveHead();
+  if (moved.length === 0) {
     await trx('log_heads').insert({ origin, size: 0 }).onConflict('origin').ignore();
-    head = await trx('log_heads').where({ origin }).forUpdate().first();
+    moved = await moveHead();
   }
-  const start = Number(head.size);
+  const start = Number(moved[0]!.size) - entries.length;
   const known = new Map<string, Uint8Array>();
   const nodeKey = (level: number, index: number) => `${level}/${index}`;
   const needed = frontierNodesCompletedBy(start, entries.length);
@@ -77,7 +79,6 @@ async function appendToLog(trx: Knex.Transaction, origin: string, entries: LogEn
   });
   for (let i = 0; i < leaves.length; i += ROWS_PER_INSERT) await trx('log_leaves').insert(leaves.slice(i, i + ROWS_PER_INSERT));
   for (let i = 0; i < nodes.length; i += ROWS_PER_INSERT) await trx('log_nodes').insert(nodes.slice(i, i + ROWS_PER_INSERT));
-  await trx('log_heads').where({ origin }).update({ size: start + entries.length });
   return start;
 }
 
