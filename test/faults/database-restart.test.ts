@@ -19,7 +19,7 @@ import { POOL_ACQUIRE_TIMEOUT_MS } from '../../src/db/database.ts';
 import { assertAnchoredCheckpointMatchesLeaves, assertLicenceLogConsistent, LICENCE_LOG_ORIGIN } from '../support/log-consistency.ts';
 import { departmentToken, freePort, ServiceProcess, sleep } from '../support/service-process.ts';
 import { DEPARTMENTS } from '../support/test-vault.ts';
-import { buildFaultManifest } from './fault-manifest.ts';
+import { buildFaultManifest, submitDigitizeJob } from './fault-manifest.ts';
 import { IssuingClients } from './issuing-clients.ts';
 import type { IssueAttempt } from './issuing-clients.ts';
 import { PrivatePostgres } from './private-postgres.ts';
@@ -139,12 +139,7 @@ describe('fault: database restart mid-load', function () {
     const pid = service!.pid;
     const manifest = buildFaultManifest(path.join(dataDir, 'manifest-db-restart'), 200);
     const token = await departmentToken(service!.baseUrl, dataDir, DEPARTMENTS.market);
-    const form = new FormData();
-    form.set('manifest', new Blob([fs.readFileSync(manifest.manifestPath)]), 'manifest.csv');
-    form.set('scans', new Blob([Buffer.from(manifest.scansZip)]), 'scans.zip');
-    const submitted = await fetch(`${service!.baseUrl}/digitize/jobs`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
-    expect(submitted.status).to.equal(202);
-    const jobId = ((await submitted.json()) as { id: string }).id;
+    const jobId = await submitDigitizeJob(service!.baseUrl, token, manifest);
     const digitized = async () => Number((await db!('licences').whereNotNull('provenance').count({ n: '*' }))[0]!.n);
 
     // Crash the database once the job is under way, keep it down, start it again.

@@ -30,3 +30,13 @@ export function buildFaultManifest(dir: string, rows: number): { manifestPath: s
   fs.writeFileSync(manifestPath, lines.join('\r\n') + '\r\n');
   return { manifestPath, scansZip: zipStore(scans), goodKeys, badRows };
 }
+
+/** Uploads the manifest and its scans as a digitization job (POST /digitize/jobs); returns the job id. */
+export async function submitDigitizeJob(baseUrl: string, token: string, manifest: { manifestPath: string; scansZip: Uint8Array }): Promise<string> {
+  const form = new FormData();
+  form.set('manifest', new Blob([fs.readFileSync(manifest.manifestPath)]), 'manifest.csv');
+  form.set('scans', new Blob([Buffer.from(manifest.scansZip)]), 'scans.zip');
+  const submitted = await fetch(`${baseUrl}/digitize/jobs`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+  if (submitted.status !== 202) throw new Error(`digitization job not accepted: ${submitted.status} ${await submitted.text()}`);
+  return ((await submitted.json()) as { id: string }).id;
+}

@@ -20,7 +20,7 @@ import { assertAnchoredCheckpointMatchesLeaves, assertLicenceLogConsistent, LICE
 import { departmentToken, freePort, ServiceProcess, sleep } from '../support/service-process.ts';
 import { DEPARTMENTS } from '../support/test-vault.ts';
 import { mulberry32 } from '../digitize/messy-manifest-generator.ts';
-import { buildFaultManifest as buildManifest } from './fault-manifest.ts';
+import { buildFaultManifest as buildManifest, submitDigitizeJob } from './fault-manifest.ts';
 import { IssuingClients } from './issuing-clients.ts';
 
 const SEED = Number(process.env.FAULT_SEED ?? 20260307);
@@ -130,12 +130,7 @@ describe('fault: kill -9 of the service during issuance and digitization', funct
   it(`issues each good manifest row exactly once across ${DIGITIZATION_KILLS} kills during a digitization job`, async () => {
     const manifest = buildManifest(path.join(dataDir, 'manifest-src'), 200);
     const token = await departmentToken(service!.baseUrl, dataDir, DEPARTMENTS.market);
-    const form = new FormData();
-    form.set('manifest', new Blob([fs.readFileSync(manifest.manifestPath)]), 'manifest.csv');
-    form.set('scans', new Blob([Buffer.from(manifest.scansZip)]), 'scans.zip');
-    const submitted = await fetch(`${service!.baseUrl}/digitize/jobs`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
-    expect(submitted.status, await submitted.clone().text()).to.equal(202);
-    const jobId = ((await submitted.json()) as { id: string }).id;
+    const jobId = await submitDigitizeJob(service!.baseUrl, token, manifest);
     const jobState = async () => (await db.db('digitize_jobs').where({ id: jobId }).first()).state as string;
     const digitized = () => count('select count(*) as n from licences where provenance is not null');
 
