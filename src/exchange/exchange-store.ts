@@ -137,7 +137,10 @@ export class ExchangeStore implements SharedCounterStore {
     });
   }
 
-  /** Adds request counts to the per-minute counters in one statement; returns each row's new total. */
+  /**
+   * Adds request counts to the per-minute counters (one statement per 5 000 subjects; a (subject, minute)
+   * appears at most once per call); returns each row's new total.
+   */
   async addRequestCounts(deltas: RateCountDelta[]): Promise<RateCountDelta[]> {
     const totals: RateCountDelta[] = [];
     for (let i = 0; i < deltas.length; i += 5000) {

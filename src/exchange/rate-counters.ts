@@ -57,6 +57,8 @@ export class SharedRateCounters {
 
   start(): void {
     if (this.timer) return;
+    // A failed sync (database unavailable) keeps its counts for the next one; the limits then hold per
+    // replica until the database is back. Not logged: it would repeat every interval during an outage.
     this.timer = setInterval(() => void this.sync().catch(() => undefined), this.syncMs);
     this.timer.unref();
   }
