@@ -9,9 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { signClientAssertion, tokenRequestForm } from '../src/auth/client-assertion.ts';
-import { dataDirLayout, loadDevClientKey } from '../src/bootstrap/dev-environment.ts';
 import { openTestDatabase, postgresUnavailableReason } from '../test/support/databases.ts';
+import { departmentToken } from '../test/support/service-process.ts';
 import { DEPARTMENTS, HOLDERS } from '../test/support/test-vault.ts';
 
 const SECONDS = Number(process.env.BENCH_EXCHANGE_SECONDS ?? 10);
@@ -65,10 +64,7 @@ export async function exchangeBench(results: Record<string, unknown>) {
   const barePort = port + 1000;
   const bare = await startProcess('bench/bare-express-pg.ts', { DATABASE_URL: db.url!, PORT: String(barePort) });
   try {
-    const token = async (code: string) => {
-      const key = await loadDevClientKey(dataDirLayout(dataDir).devClientsDir, code);
-      return (await json(`${base}/oauth/token`, { method: 'POST', body: tokenRequestForm(await signClientAssertion(key, code, `${base}/oauth/token`)) })).access_token as string;
-    };
+    const token = (code: string) => departmentToken(base, dataDir, code);
     const market = await token(DEPARTMENTS.market);
     const tax = await token(DEPARTMENTS.tax);
     const holder = (await json(`${base}/dev-idp/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ subject: HOLDERS.companyA }) })).id_token as string;

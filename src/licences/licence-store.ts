@@ -113,14 +113,16 @@ export function createLicenceStore(db: Database): LicenceStore {
     await appendLeaves(trx, effects.log);
     await enqueueLedgerStatus(trx, effects.ledger);
   };
-  const insertRecords = async (trx: Knex.Transaction, records: NewLicenceRecord[]) => {
-    await trx('licences').insert(records.map(toRow));
-    await trx('licence_status_events').insert(records.map((r) => eventRow(r.event)));
-    await appendLeaves(trx, records.flatMap((r) => r.effects.log));
-    await enqueueLedgerStatus(trx, records.flatMap((r) => r.effects.ledger));
+  const insertRecord = async (trx: Knex.Transaction, record: NewLicenceRecord) => {
+    await trx('licences').insert(toRow(record));
+    await trx('licence_status_events').insert(eventRow(record.event));
+    await applyEffects(trx, record.effects);
   };
-  const insertRecord = (trx: Knex.Transaction, record: NewLicenceRecord) => insertRecords(trx, [record]);
 
+  const getDisclosable = async (id: string) => {
+    const row = await db<LicenceRow>('licences').where({ id }).first();
+    return row ? { licence: fromRow(row), fieldSalts: row.field_salts } : null;
+  };
   const listQuery = (q: LicenceQuery) => {
     const query = db<LicenceRow>('licences').orderBy([{ column: 'issued_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(q.limit);
     if (q.issuerCode) query.where('issuer_code', q.issuerCode);
@@ -155,8 +157,7 @@ export function createLicenceStore(db: Database): LicenceStore {
     },
 
     async get(id) {
-      const row = await db<LicenceRow>('licences').where({ id }).first();
-      return row ? fromRow(row) : null;
+      return (await getDisclosable(id))?.licence ?? null;
     },
 
     async findByDocumentSha256(sha256) {
@@ -173,10 +174,7 @@ export function createLicenceStore(db: Database): LicenceStore {
       return (await listQuery(q)).map(fromRow);
     },
 
-    async getDisclosable(id) {
-      const row = await db<LicenceRow>('licences').where({ id }).first();
-      return row ? { licence: fromRow(row), fieldSalts: row.field_salts } : null;
-    },
+    getDisclosable,
 
     async listDisclosable(q) {
       return (await listQuery(q)).map((row) => ({ licence: fromRow(row), fieldSalts: row.field_salts }));

@@ -23,7 +23,11 @@ export function canonicalLeaf(leaf: Record<string, unknown>): string {
 export async function appendLeaves(trx: Knex.Transaction, entries: LogEntry[]): Promise<number[]> {
   const indices = new Array<number>(entries.length);
   const byOrigin = new Map<string, number[]>();
-  entries.forEach((entry, position) => byOrigin.set(entry.origin, [...(byOrigin.get(entry.origin) ?? []), position]));
+  entries.forEach((entry, position) => {
+    const positions = byOrigin.get(entry.origin);
+    if (positions) positions.push(position);
+    else byOrigin.set(entry.origin, [position]);
+  });
   for (const [origin, positions] of byOrigin) {
     const first = await appendToLog(trx, origin, positions.map((p) => entries[p]!));
     positions.forEach((p, k) => (indices[p] = first + k));
@@ -86,7 +90,7 @@ async function appendToLog(trx: Knex.Transaction, origin: string, entries: LogEn
  * The stored perfect subtrees on the tree's right edge (one per set bit of `size`) that appending
  * `count` leaves completes into a parent: the only old nodes the append has to read.
  */
-export function frontierNodesCompletedBy(size: number, count: number): Array<{ level: number; index: number }> {
+function frontierNodesCompletedBy(size: number, count: number): Array<{ level: number; index: number }> {
   const nodes: Array<{ level: number; index: number }> = [];
   for (let level = 0, span = 1; span <= size; level += 1, span *= 2) {
     const hasSubtree = Math.floor(size / span) % 2 === 1;

@@ -32,6 +32,8 @@ class TtlCache<V> {
   get(key: string, load: () => Promise<V>): Promise<V> {
     const cached = this.entries.get(key);
     if (cached && Date.now() - cached.at < this.ttlMs) return cached.value;
+    // Re-inserted at the end, so the insertion order stays the age order eviction relies on.
+    this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     const value = load();
     this.entries.set(key, { at: Date.now(), value });
