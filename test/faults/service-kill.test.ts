@@ -26,8 +26,16 @@ import { IssuingClients } from './issuing-clients.ts';
 const SEED = Number(process.env.FAULT_SEED ?? 20260307);
 const ISSUANCE_KILLS = 12;
 const DIGITIZATION_KILLS = 8;
-/** Kill this long after the restarted service answers /healthz: early (mid-recovery) to well into the load. */
-const KILL_WINDOW_MS = [150, 900] as const;
+/**
+ * Kills alternate between two kinds of moment. A recovery kill lands this long after the restarted service
+ * answers /healthz, often before it has done any work again. A working kill waits until the service has made
+ * progress since the restart (a licence acknowledged or a row issued), then lands this long after it. Waiting
+ * for progress rather than a fixed time keeps the kills meaningful on slow machines too, where the first
+ * licence after a start can take longer than the whole recovery window.
+ */
+const RECOVERY_KILL_MS = [150, 900] as const;
+const WORKING_KILL_MS = [0, 600] as const;
+const PROGRESS_TIMEOUT_MS = 60_000;
 
 describe('fault: kill -9 of the service during issuance and digitization', function () {
   this.timeout(300_000);
@@ -55,9 +63,29 @@ describe('fault: kill -9 of the service during issuance and digitization', funct
   // A short anchoring interval, so kills also land in the middle of checkpointing and anchoring.
   const start = () => ServiceProcess.start({ dataDir, databaseUrl: db.url!, port, env: { ANCHOR_INTERVAL_MS: '300', RENDER_WORKERS: '0' } });
 
-  /** `atKill` runs right before the kill, to record what the service was doing at that moment. */
-  const killAtRandomPointAndRestart = async (atKill: () => Promise<void> | void = () => undefined) => {
-    await sleep(KILL_WINDOW_MS[0] + Math.floor(random() * (KILL_WINDOW_MS[1] - KILL_WINDOW_MS[0])));
+  const randomIn = ([low, high]: readonly [number, number]) => low + Math.floor(random() * (high - low));
+
+  /** Resolves once `progress()` exceeds its value at the call. */
+  const waitForProgress = async (progress: () => Promise<number> | number) => {
+    const before = await progress();
+    const deadline = Date.now() + PROGRESS_TIMEOUT_MS;
+    while ((await progress()) <= before) {
+      expect(Date.now(), `no progress within ${PROGRESS_TIMEOUT_MS} ms of a restart:\n${service!.tail()}`).to.be.below(deadline);
+      expect(service!.exited, `the service died on its own:\n${service!.tail()}`).to.equal(false);
+      await sleep(25);
+    }
+  };
+
+  /**
+   * Kill number `i` (see RECOVERY_KILL_MS / WORKING_KILL_MS), then restart. `progress` counts the work
+   * done so far; `atKill` runs right before the kill, to record what the service was doing at that moment.
+   */
+  const killAtRandomPointAndRestart = async (i: number, progress: () => Promise<number> | number, atKill: () => Promise<void> | void = () => undefined) => {
+    if (i % 2 === 0) await sleep(randomIn(RECOVERY_KILL_MS));
+    else {
+      await waitForProgress(progress);
+      await sleep(randomIn(WORKING_KILL_MS));
+    }
     expect(service!.exited, `the service died on its own:\n${service!.tail()}`).to.equal(false);
     await atKill();
     const exit = await service!.kill();
@@ -96,7 +124,7 @@ describe('fault: kill -9 of the service during issuance and digitization', funct
     clients.start();
     try {
       for (let i = 0; i < ISSUANCE_KILLS; i++) {
-        await killAtRandomPointAndRestart(() => {
+        await killAtRandomPointAndRestart(i, () => clients.acknowledged.size, () => {
           if (clients.requestsInFlight > 0) figures.killsWithRequestsInFlight += 1;
         });
       }
@@ -136,7 +164,7 @@ describe('fault: kill -9 of the service during issuance and digitization', funct
 
     const issuedAtKill: number[] = [];
     for (let i = 0; i < DIGITIZATION_KILLS; i++) {
-      await killAtRandomPointAndRestart(async () => {
+      await killAtRandomPointAndRestart(i, digitized, async () => {
         expect(await jobState(), `the job is still running at kill ${i + 1} (make the manifest larger if this machine is fast)`).to.not.equal('done');
         issuedAtKill.push(await digitized());
       });
