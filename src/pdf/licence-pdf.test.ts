@@ -8,8 +8,12 @@ import { PAGE_HEIGHT, renderLicence, renderLicencePdf, renderSignedLicencePdf } 
 import type { Box, LicenceLayout } from './render-licence.ts';
 import { extractSignature, signPdfPades } from './pades.ts';
 import { sampleLicenceInput } from './sample-input.ts';
+import jsqr from 'jsqr';
 import { generateIssuerCa, issueDepartmentSigningCert } from '../pki/dev-pki.ts';
 import type { CaMaterial, SigningMaterial } from '../pki/dev-pki.ts';
+
+// jsqr is CommonJS typed as an ES default export; under NodeNext the default import is typed as the module.
+const jsQR = jsqr.default;
 
 const OUT = join(process.cwd(), 'test-output', 'pdf');
 const DPI = 100;
@@ -26,9 +30,9 @@ interface Gray {
 }
 
 /** Renders page 1 as an 8-bit grey PGM and parses it. */
-function rasterize(pdfPath: string, name: string): Gray {
+function rasterize(pdfPath: string, name: string, dpi = DPI): Gray {
   const prefix = join(OUT, name);
-  execFileSync('pdftoppm', ['-gray', '-r', String(DPI), '-f', '1', '-l', '1', '-singlefile', pdfPath, prefix]);
+  execFileSync('pdftoppm', ['-gray', '-r', String(dpi), '-f', '1', '-l', '1', '-singlefile', pdfPath, prefix]);
   const buf = readFileSync(`${prefix}.pgm`);
   const header = /^P5\s+(\d+)\s+(\d+)\s+(\d+)\s/.exec(buf.subarray(0, 64).toString('latin1'));
   if (!header) throw new Error('not a binary PGM');
@@ -148,6 +152,26 @@ describe('pdf: licence rendering + PAdES signing', function () {
     // The QR has plenty of dark modules; blank page areas have none.
     expect(inkIn(img, layout.qr)).to.be.greaterThan(2000);
     expect(inkIn(img, { x: 300, y: layout.holderName.y, width: 100, height: 20 })).to.equal(0);
+  });
+
+  it('the printed QR code decodes (independent decoder, jsQR) to the verification URL', () => {
+    const qrDpi = 200;
+    const { width, height, data: grey } = rasterize(signedPath, 'licence-qr', qrDpi);
+    const rgba = new Uint8ClampedArray(width * height * 4);
+    for (let i = 0; i < width * height; i++) {
+      rgba.fill(grey[i]!, i * 4, i * 4 + 3);
+      rgba[i * 4 + 3] = 255;
+    }
+    const decoded = jsQR(rgba, width, height);
+    expect(decoded, 'a QR code was found on the page').to.not.equal(null);
+    expect(decoded!.data).to.equal(sampleLicenceInput().verifyUrl);
+    // It is the QR inside the layout's QR box (the decoder reports pixel positions at qrDpi).
+    const s = qrDpi / 72;
+    const centre = { x: (layout.qr.x + layout.qr.width / 2) * s, y: (PAGE_HEIGHT - layout.qr.y - layout.qr.height / 2) * s };
+    const found = decoded!.location;
+    const mid = { x: (found.topLeftCorner.x + found.bottomRightCorner.x) / 2, y: (found.topLeftCorner.y + found.bottomRightCorner.y) / 2 };
+    expect(Math.abs(mid.x - centre.x), 'QR x').to.be.below(10);
+    expect(Math.abs(mid.y - centre.y), 'QR y').to.be.below(10);
   });
 
   it('a name of only 𠮷 (non-first font) renders with ink', async () => {
