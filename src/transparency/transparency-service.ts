@@ -2,6 +2,7 @@
  * Receipts, proofs and ledger facts: what an auditor needs to check the vault without trusting it.
  * Proofs and checkpoints are public data; leaves and licence-specific facts follow the licence's access rules.
  */
+import { TtlCache } from '../caching/ttl-cache.ts';
 import type { Principal } from '../auth/principal.ts';
 import { hasRole } from '../auth/principal.ts';
 import { ApiProblem, problems } from '../http/problem.ts';
@@ -20,27 +21,6 @@ import type { Receipt } from '../verify/receipt.ts';
 
 const FACTS_CACHE_MS = 2000;
 const FACTS_CACHE_ENTRIES = 10_000;
-
-/**
- * A small cache whose entries live `ttlMs`; the oldest goes first when full. It keeps the pending load,
- * so concurrent requests for one key share one read; a failed load is not kept.
- */
-class TtlCache<V> {
-  private readonly entries = new Map<string, { at: number; value: Promise<V> }>();
-  constructor(private readonly ttlMs: number, private readonly maxEntries: number) {}
-
-  get(key: string, load: () => Promise<V>): Promise<V> {
-    const cached = this.entries.get(key);
-    if (cached && Date.now() - cached.at < this.ttlMs) return cached.value;
-    // Re-inserted at the end, so the insertion order stays the age order eviction relies on.
-    this.entries.delete(key);
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    const value = load();
-    this.entries.set(key, { at: Date.now(), value });
-    value.catch(() => this.entries.get(key)?.value === value && this.entries.delete(key));
-    return value;
-  }
-}
 
 export class TransparencyService {
   constructor(
