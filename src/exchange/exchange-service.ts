@@ -8,12 +8,13 @@
 import crypto from 'node:crypto';
 import type { DepartmentPrincipal, Principal } from '../auth/principal.ts';
 import { hasRole } from '../auth/principal.ts';
-import type { ConsentStore } from '../consent/consent-types.ts';
+import { TtlCache } from '../caching/ttl-cache.ts';
+import type { Consent, ConsentStore } from '../consent/consent-types.ts';
 import { consentStatus } from '../consent/consent-types.ts';
 import { ApiProblem, problems } from '../http/problem.ts';
 import { identifyHolder } from '../auth/holder-tokens.ts';
 import type { LicenceType, LicenceTypeCatalogue } from '../licence-types/catalogue.ts';
-import { discloseFields } from '../licences/field-commitments.ts';
+import { fieldDiscloser } from '../licences/field-commitments.ts';
 import type { DisclosedField } from '../licences/field-commitments.ts';
 import type { DisclosableLicence, LicenceStore } from '../licences/licence-types.ts';
 import type { Receipt, TransparencyService } from '../transparency/transparency-service.ts';
@@ -65,6 +66,10 @@ class Refusal extends Error {
   }
 }
 
+/** How long a replica keeps facts that never change (consent terms, field trees): this only bounds memory. */
+const UNCHANGING_FACTS_CACHE_MS = 60_000;
+const UNCHANGING_FACTS_CACHE_ENTRIES = 10_000;
+
 type Decision = { licences: DisclosableLicence[]; basisKind: BasisKind; basisId: string | null; fields: string[]; document: boolean };
 
 export class ExchangeService {
@@ -82,6 +87,27 @@ export class ExchangeService {
       now?: () => Date;
     },
   ) {}
+
+  /**
+   * A consent's terms (holder, requester, purpose, types, fields, window, maximum uses) never change after
+   * it is granted; only its status and use count do, and only one way (ACTIVE to REVOKED, EXHAUSTED or
+   * EXPIRED). So a cached copy may let through a consent that was withdrawn or used up meanwhile, but
+   * never refuse one that is usable; and the use is spent by a statement that checks the current state
+   * (ExchangeStore.recordConsentedAccess), which then refuses it with a fresh read's reason. That keeps
+   * "withdrawal takes effect on the next request" and saves a database round trip per query.
+   */
+  private readonly consentTerms = new TtlCache<Consent | null>(UNCHANGING_FACTS_CACHE_MS, UNCHANGING_FACTS_CACHE_ENTRIES);
+
+  /** Each licence's field commitment tree (its fields and salts never change; a renewal is a new licence). */
+  private readonly disclosers = new TtlCache<ReturnType<typeof fieldDiscloser>>(UNCHANGING_FACTS_CACHE_MS, UNCHANGING_FACTS_CACHE_ENTRIES);
+
+  private async consentOf(id: string): Promise<Consent | null> {
+    const pending = this.consentTerms.get(id, () => this.deps.consents.get(id));
+    const consent = await pending;
+    // An unknown id is not remembered: the consent may be granted a moment later.
+    if (!consent) this.consentTerms.delete(id, pending);
+    return consent;
+  }
 
   private now(): Date {
     return this.deps.now?.() ?? new Date();
@@ -121,8 +147,10 @@ export class ExchangeService {
   private async recordAllowed(record: AccessRecord, decision: Decision, now: Date): Promise<void> {
     if (decision.basisKind !== 'consent') return this.record(record);
     if (!(await this.deps.store.recordConsentedAccess(record, decision.basisId!, now))) {
-      // Lost a race (withdrawn, expired or used up meanwhile): report the state that refused it.
-      const fresh = await this.deps.consents.get(decision.basisId!);
+      // Withdrawn, expired or used up meanwhile (or since its terms were cached): report the state that
+      // refused it, and keep that fresh copy, so the next request is refused before it reaches the database.
+      this.consentTerms.delete(decision.basisId!);
+      const fresh = await this.consentOf(decision.basisId!);
       this.checkConsentState(fresh ? consentStatus(fresh, now) : 'REVOKED');
       throw new Refusal('CONSENT_EXHAUSTED', 'the consent has no uses left');
     }
@@ -149,7 +177,7 @@ export class ExchangeService {
       this.checkLegalBasis(basis, q, type);
       return { licences, basisKind: 'legal-basis', basisId: basis.id, fields: q.fields, document: false };
     }
-    const consent = await this.deps.consents.get(q.basis.consentId);
+    const consent = await this.consentOf(q.basis.consentId);
     if (!consent || consent.holder.id !== holderId || consent.requester !== department.code) throw new Refusal('NO_CONSENT', 'no consent with this id from this holder to your department');
     this.checkConsentState(consentStatus(consent, now));
     if (consent.purpose.code !== q.serviceItem) throw new Refusal('PURPOSE_MISMATCH', `the consent is for service item ${consent.purpose.code}, not ${q.serviceItem}`);
@@ -203,7 +231,7 @@ export class ExchangeService {
       validFrom: licence.validFrom,
       validUntil: licence.validUntil,
       fieldCommitmentRoot: licence.fieldCommitmentRoot,
-      disclosedFields: fieldSalts ? discloseFields(licence.fields, fieldSalts, decision.fields) : [],
+      disclosedFields: fieldSalts ? (await this.disclosers.get(licence.id, async () => fieldDiscloser(licence.fields, fieldSalts)))(decision.fields) : [],
       receipt,
       documentUrl: decision.document ? this.deps.documentUrl(licence.id, requester) : null,
     };

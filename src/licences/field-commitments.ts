@@ -43,15 +43,20 @@ export function fieldCommitmentRoot(fields: Record<string, unknown>, salts: Reco
   return bytesToHex(rootFromLeafHashes(leafHashes(fields, salts).hashes));
 }
 
-export function discloseFields(fields: Record<string, unknown>, salts: Record<string, string>, which: string[]): DisclosedField[] {
+/**
+ * The commitment tree of a licence's fields, built once, as a function that discloses any subset. A
+ * licence's fields and salts never change, so a caller answering many queries about one licence can keep it.
+ */
+export function fieldDiscloser(fields: Record<string, unknown>, salts: Record<string, string>): (which: string[]) => DisclosedField[] {
   const { names, hashes } = leafHashes(fields, salts);
   const getNode = treeGetter(hashes);
-  return which
-    .filter((name) => names.includes(name))
-    .map((name) => {
-      const index = names.indexOf(name);
-      return { name, value: fields[name], salt: salts[name]!, index, count: names.length, proof: buildInclusionProof(index, names.length, getNode).map(base64Encode) };
-    });
+  return (which) =>
+    which
+      .filter((name) => names.includes(name))
+      .map((name) => {
+        const index = names.indexOf(name);
+        return { name, value: fields[name], salt: salts[name]!, index, count: names.length, proof: buildInclusionProof(index, names.length, getNode).map(base64Encode) };
+      });
 }
 
 /** Throws VerificationError(INCLUSION_PROOF_INVALID) when the field does not belong to the root. */

@@ -172,6 +172,27 @@ describe('consent-checked exchange', function () {
     expect((await vault.request('POST', `/me/consents/${consent.id}/withdrawal`, { token: companyA })).status).to.equal(409);
   });
 
+  it('refuses a consent withdrawn or used up by another replica on the next request, though its terms are cached here', async () => {
+    const withdrawn = (await grant(companyA)).body;
+    const usedUp = (await grant(companyA, { maxUses: 5 })).body;
+    const bodyFor = (consentId: string) => ({ holderId: HOLDERS.companyA, basis: { kind: 'consent', consentId }, query: { kind: 'verify', licenceId: foodId }, fields: ['premises'] });
+    // A first use caches each consent's terms in this process.
+    expect((await query(tax, bodyFor(withdrawn.id))).status).to.equal(200);
+    expect((await query(tax, bodyFor(usedUp.id))).status).to.equal(200);
+    // Another replica changes the rows behind this process's back (no call into this process at all).
+    await vault.vault.db('consents').where({ id: withdrawn.id }).update({ status: 'REVOKED' });
+    await vault.vault.db('consents').where({ id: usedUp.id }).update({ uses: 5 });
+    const revoked = await query(tax, bodyFor(withdrawn.id));
+    expect([revoked.status, revoked.body.code]).to.deep.equal([403, 'CONSENT_REVOKED']);
+    const exhausted = await query(tax, bodyFor(usedUp.id));
+    expect([exhausted.status, exhausted.body.code]).to.deep.equal([403, 'CONSENT_EXHAUSTED']);
+    // Neither refusal spent a use, and both are in the holder's access log as refused, with their reason.
+    const uses = await vault.vault.db('consents').whereIn('id', [withdrawn.id, usedUp.id]).select('id', 'uses');
+    expect(Object.fromEntries(uses.map((r: { id: string; uses: number }) => [r.id, Number(r.uses)]))).to.deep.equal({ [withdrawn.id]: 1, [usedUp.id]: 5 });
+    const accesses = await vault.vault.db('access_log').whereIn('id', [revoked.body.accessId, exhausted.body.accessId]).select('id', 'result', 'reason_code');
+    expect(accesses.map((a: { result: string; reason_code: string }) => `${a.result} ${a.reason_code}`).sort()).to.deep.equal(['REFUSED CONSENT_EXHAUSTED', 'REFUSED CONSENT_REVOKED']);
+  });
+
   it('refuses an expired consent', async () => {
     const consent = (await grant(companyA, { validUntil: new Date(Date.now() + 1200).toISOString() })).body;
     await new Promise((r) => setTimeout(r, 1500));
