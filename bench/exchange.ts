@@ -38,12 +38,25 @@ async function json(url: string, init: RequestInit) {
   return body as any;
 }
 
-async function load(url: string, connections: number, opts: Partial<autocannon.Options> = {}) {
+/** CPU milliseconds a process has used so far (utime + stime from /proc; clock ticks are 1/100 s on Linux). */
+function processCpuMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * `server` is the process answering: its CPU per request over the measured window is steadier than
+ * throughput on a shared 2-core machine (autocannon and PostgreSQL compete for the same cores).
+ */
+async function load(url: string, connections: number, server: ChildProcess, opts: Partial<autocannon.Options> = {}) {
   // Warm-up long enough for V8 to optimise the hot path (a few thousand requests), so the measured
   // window is the steady state.
   await autocannon({ url, connections, amount: Math.max(3000, connections * 10), ...opts });
+  const cpu0 = processCpuMs(server.pid!);
   const r = await autocannon({ url, connections, duration: SECONDS, ...opts });
-  return { connections, requestsPerSecond: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+  const serverCpuMsPerRequest = +((processCpuMs(server.pid!) - cpu0) / Math.max(1, r.requests.total)).toFixed(3);
+  return { connections, requestsPerSecond: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99, serverCpuMsPerRequest, non2xx: r.non2xx, errors: r.errors };
 }
 
 export async function exchangeBench(results: Record<string, unknown>) {
@@ -86,11 +99,11 @@ export async function exchangeBench(results: Record<string, unknown>) {
     if (!check.results?.[0]?.receipt) console.log('note: the licence was not yet checkpointed; answers carry no receipt');
     const rows: Array<Record<string, unknown>> = [];
     for (const connections of [50, 200]) {
-      const exchange = await load(`${base}/exchange/queries`, connections, {
+      const exchange = await load(`${base}/exchange/queries`, connections, vault, {
         method: 'POST', headers: { authorization: `Bearer ${tax}`, 'content-type': 'application/json' },
         requests: [{ setupRequest: (req: any) => ({ ...req, body: body() }) }],
       });
-      const ceiling = await load(`http://127.0.0.1:${barePort}/ping`, connections);
+      const ceiling = await load(`http://127.0.0.1:${barePort}/ping`, connections, bare);
       rows.push({ what: 'consented verification query', ...exchange, ratioToCeiling: +(exchange.requestsPerSecond / ceiling.requestsPerSecond).toFixed(3) });
       rows.push({ what: 'bare express + pg (ceiling)', ...ceiling });
     }
