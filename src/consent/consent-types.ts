@@ -32,7 +32,7 @@ export function consentStatus(c: Consent, now: Date): ConsentStatus {
 
 /**
  * Port: consents. Uses are counted where an allowed exchange request is recorded
- * (ExchangeStore.recordConsentedAccess): atomically with the record, never over the maximum.
+ * (ExchangeStore.recordAllowedAccess): atomically with the record, never over the maximum.
  */
 export interface ConsentStore {
   insert(consent: Consent): Promise<void>;

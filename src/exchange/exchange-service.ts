@@ -16,7 +16,7 @@ import { identifyHolder } from '../auth/holder-tokens.ts';
 import type { LicenceType, LicenceTypeCatalogue } from '../licence-types/catalogue.ts';
 import { fieldDiscloser } from '../licences/field-commitments.ts';
 import type { DisclosedField } from '../licences/field-commitments.ts';
-import type { DisclosableLicence, LicenceStore } from '../licences/licence-types.ts';
+import type { DisclosableLicence, LicenceStatus, LicenceStore } from '../licences/licence-types.ts';
 import type { Receipt, TransparencyService } from '../transparency/transparency-service.ts';
 import type { ExchangeStore } from './exchange-store.ts';
 import type { AccessRecord, BasisKind, LegalBasis, RefusalCode } from './exchange-types.ts';
@@ -70,6 +70,14 @@ class Refusal extends Error {
 const UNCHANGING_FACTS_CACHE_MS = 60_000;
 const UNCHANGING_FACTS_CACHE_ENTRIES = 10_000;
 
+/** A cached read that does not remember "not found": the thing may be created a moment later. */
+async function readThrough<V>(cache: TtlCache<V | null>, key: string, load: () => Promise<V | null>): Promise<V | null> {
+  const pending = cache.get(key, load);
+  const value = await pending;
+  if (value === null) cache.delete(key, pending);
+  return value;
+}
+
 type Decision = { licences: DisclosableLicence[]; basisKind: BasisKind; basisId: string | null; fields: string[]; document: boolean };
 
 export class ExchangeService {
@@ -93,20 +101,23 @@ export class ExchangeService {
    * it is granted; only its status and use count do, and only one way (ACTIVE to REVOKED, EXHAUSTED or
    * EXPIRED). So a cached copy may let through a consent that was withdrawn or used up meanwhile, but
    * never refuse one that is usable; and the use is spent by a statement that checks the current state
-   * (ExchangeStore.recordConsentedAccess), which then refuses it with a fresh read's reason. That keeps
+   * (ExchangeStore.recordAllowedAccess), which then refuses it with a fresh read's reason. That keeps
    * "withdrawal takes effect on the next request" and saves a database round trip per query.
    */
   private readonly consentTerms = new TtlCache<Consent | null>(UNCHANGING_FACTS_CACHE_MS, UNCHANGING_FACTS_CACHE_ENTRIES);
 
+  /**
+   * Licences named by verification queries. Everything of a licence but its status is fixed at issuance
+   * (a renewal is a new licence); the status shown in an answer is read by the statement that records
+   * the access (ExchangeStore.recordAllowedAccess), never taken from this copy.
+   */
+  private readonly licenceTerms = new TtlCache<DisclosableLicence | null>(UNCHANGING_FACTS_CACHE_MS, UNCHANGING_FACTS_CACHE_ENTRIES);
+
   /** Each licence's field commitment tree (its fields and salts never change; a renewal is a new licence). */
   private readonly disclosers = new TtlCache<ReturnType<typeof fieldDiscloser>>(UNCHANGING_FACTS_CACHE_MS, UNCHANGING_FACTS_CACHE_ENTRIES);
 
-  private async consentOf(id: string): Promise<Consent | null> {
-    const pending = this.consentTerms.get(id, () => this.deps.consents.get(id));
-    const consent = await pending;
-    // An unknown id is not remembered: the consent may be granted a moment later.
-    if (!consent) this.consentTerms.delete(id, pending);
-    return consent;
+  private consentOf(id: string): Promise<Consent | null> {
+    return readThrough(this.consentTerms, id, () => this.deps.consents.get(id));
   }
 
   private now(): Date {
@@ -125,17 +136,18 @@ export class ExchangeService {
       licenceIds: q.query.kind === 'verify' ? [q.query.licenceId] : [], fields: [...q.fields].sort(), result: 'REFUSED', reasonCode: 'NO_CONSENT',
     };
     let decision: Decision;
+    let statuses: Map<string, LicenceStatus>;
     try {
       this.enforceRateLimits(department.code, holderId, at);
       decision = await this.decide(department, holderId, q, at);
-      await this.recordAllowed({ ...record, result: 'ALLOWED', reasonCode: 'OK', licenceIds: decision.licences.map((l) => l.licence.id).sort() }, decision, at);
+      statuses = await this.recordAllowed({ ...record, result: 'ALLOWED', reasonCode: 'OK', licenceIds: decision.licences.map((l) => l.licence.id).sort() }, decision, at);
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
       // A licence that is not this holder's must not appear in this holder's data tracker.
       await this.record({ ...record, reasonCode: error.code, licenceIds: error.code === 'LICENCE_NOT_FOUND' ? [] : record.licenceIds });
       throw new ApiProblem(REFUSAL_STATUS[error.code], error.code, error.message, { accessId: record.id }, error.code === 'RATE_LIMITED' ? { 'Retry-After': '60' } : {});
     }
-    return { accessId: record.id, results: await Promise.all(decision.licences.map((l) => this.answer(l, decision, department.code))) };
+    return { accessId: record.id, results: await Promise.all(decision.licences.map((l) => this.answer(l, statuses.get(l.licence.id) ?? l.licence.status, decision, department.code))) };
   }
 
   private async record(record: AccessRecord): Promise<void> {
@@ -143,10 +155,13 @@ export class ExchangeService {
     await this.watchPattern(record.requester, new Date(record.at));
   }
 
-  /** Records an allowed request; under a consent, spends one use in the same statement or refuses. */
-  private async recordAllowed(record: AccessRecord, decision: Decision, now: Date): Promise<void> {
-    if (decision.basisKind !== 'consent') return this.record(record);
-    if (!(await this.deps.store.recordConsentedAccess(record, decision.basisId!, now))) {
+  /**
+   * Records an allowed request and returns the current status of its licences; under a consent, spends
+   * one use in the same statement or refuses.
+   */
+  private async recordAllowed(record: AccessRecord, decision: Decision, now: Date): Promise<Map<string, LicenceStatus>> {
+    const statuses = await this.deps.store.recordAllowedAccess(record, decision.basisKind === 'consent' ? decision.basisId : null, now);
+    if (!statuses) {
       // Withdrawn, expired or used up meanwhile (or since its terms were cached): report the state that
       // refused it, and keep that fresh copy, so the next request is refused before it reaches the database.
       this.consentTerms.delete(decision.basisId!);
@@ -155,6 +170,7 @@ export class ExchangeService {
       throw new Refusal('CONSENT_EXHAUSTED', 'the consent has no uses left');
     }
     await this.watchPattern(record.requester, now);
+    return statuses;
   }
 
   /** Decides under the named basis; throws Refusal with the precise code. A consent use is spent when the access is recorded. */
@@ -191,7 +207,8 @@ export class ExchangeService {
 
   private async scope(holderId: string, q: ExchangeQuery): Promise<{ licences: DisclosableLicence[]; type: LicenceType }> {
     if (q.query.kind === 'verify') {
-      const found = await this.deps.licences.getDisclosable(q.query.licenceId);
+      const licenceId = q.query.licenceId;
+      const found = await readThrough(this.licenceTerms, licenceId, () => this.deps.licences.getDisclosable(licenceId));
       // A licence of another holder is "not found" for this holder: the department learns nothing more.
       if (!found || found.licence.holder.id !== holderId) throw new Refusal('LICENCE_NOT_FOUND', `holder ${holderId} has no licence ${q.query.licenceId}`);
       return { licences: [found], type: this.deps.catalogue.get(found.licence.typeKey)! };
@@ -220,8 +237,9 @@ export class ExchangeService {
     if (beyond.length) throw new Refusal('FIELD_NOT_COVERED', `${by} does not cover: ${beyond.join(', ')}`);
   }
 
-  private async answer({ licence, fieldSalts }: DisclosableLicence, decision: Decision, requester: string): Promise<ExchangeResult> {
-    const { status, receipt } = await this.deps.transparency.licenceFacts(licence.id, licence.status);
+  /** `vaultStatus` is the licence's status when the access was recorded (see recordAllowed). */
+  private async answer({ licence, fieldSalts }: DisclosableLicence, vaultStatus: LicenceStatus, decision: Decision, requester: string): Promise<ExchangeResult> {
+    const { status, receipt } = await this.deps.transparency.licenceFacts(licence.id, vaultStatus);
     return {
       licenceId: licence.id,
       type: licence.typeKey,

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import type { Database } from '../db/database.ts';
 import { isoTime as iso } from '../db/database.ts';
 import { appendLeaves, canonicalLeaf } from '../transparency/log-store.ts';
+import type { LicenceStatus } from '../licences/licence-types.ts';
 import type { AccessRecord, ExchangeAlert, LegalBasis } from './exchange-types.ts';
 import type { RateCountDelta, SharedCounterStore } from './rate-counters.ts';
 
@@ -97,25 +98,31 @@ export class ExchangeStore implements SharedCounterStore {
   }
 
   /**
-   * Spends one use of the consent and records the allowed request, in one statement: a use is counted
-   * if and only if the access is recorded, and the request path pays one round trip and one commit.
-   * The consent's row lock serialises concurrent uses, so a 3-use consent answers exactly 3 of 50
-   * parallel requests. Returns false, recording nothing, when the consent is no longer usable at `now`
-   * (withdrawn, expired or used up meanwhile).
+   * Records an allowed request in one statement, which also reads the current status of each licence
+   * the answer shows (same snapshot), so the request path pays one round trip and one commit. Under a
+   * consent the statement spends one use as well: a use is counted if and only if the access is recorded,
+   * and the consent's row lock serialises concurrent uses, so a 3-use consent answers exactly 3 of 50
+   * parallel requests. Returns the statuses by licence id, or null, recording nothing, when the consent is
+   * no longer usable at `now` (withdrawn, expired or used up meanwhile).
    */
-  async recordConsentedAccess(record: AccessRecord, consentId: string, now: Date): Promise<boolean> {
+  async recordAllowedAccess(record: AccessRecord, consentId: string | null, now: Date): Promise<Map<string, LicenceStatus> | null> {
     const row = accessRow(record);
     const columns = Object.keys(row);
-    const result = await this.db.raw<{ rows: unknown[] }>(
-      `WITH used AS (
-         UPDATE consents SET uses = uses + 1
-         WHERE id = ? AND status = 'ACTIVE' AND valid_from <= ? AND valid_until > ? AND uses < max_uses
-         RETURNING id
+    const spend = consentId === null ? null : {
+      sql: `used AS (UPDATE consents SET uses = uses + 1 WHERE id = ? AND status = 'ACTIVE' AND valid_from <= ? AND valid_until > ? AND uses < max_uses RETURNING id), `,
+      bindings: [consentId, now, now],
+    };
+    const ids = record.licenceIds;
+    const statuses = ids.length === 0 ? 'NULL' : `(SELECT json_object_agg(id, status) FROM licences WHERE id IN (${ids.map(() => '?').join(', ')}))`;
+    const result = await this.db.raw<{ rows: Array<{ statuses: Record<string, LicenceStatus> | null }> }>(
+      `WITH ${spend?.sql ?? ''}recorded AS (
+         INSERT INTO access_log (${columns.join(', ')}) SELECT ${columns.map(() => '?').join(', ')}${spend ? ' FROM used' : ''} RETURNING id
        )
-       INSERT INTO access_log (${columns.join(', ')}) SELECT ${columns.map(() => '?').join(', ')} FROM used RETURNING id`,
-      [consentId, now, now, ...columns.map((c) => row[c as keyof typeof row])],
+       SELECT ${statuses} AS statuses FROM recorded`,
+      [...(spend?.bindings ?? []), ...columns.map((c) => row[c as keyof typeof row]), ...ids],
     );
-    return result.rows.length === 1;
+    const recorded = result.rows[0];
+    return recorded ? new Map(Object.entries(recorded.statuses ?? {})) : null;
   }
 
   /**

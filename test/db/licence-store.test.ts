@@ -5,45 +5,13 @@
 import { expect } from 'chai';
 import { createDepartmentStore } from '../../src/departments/department-store.ts';
 import { createLicenceStore } from '../../src/licences/licence-store.ts';
-import type { Licence, NewLicenceRecord } from '../../src/licences/licence-types.ts';
 import { LicenceStoreConflict } from '../../src/licences/licence-types.ts';
 import { migrateToLatest } from '../../src/db/database.ts';
 import { migrationSource } from '../../src/db/migrations/index.ts';
 import { openTestDatabase, skipUnlessAvailable, TEST_ENGINES } from '../support/databases.ts';
 import type { TestDatabase } from '../support/databases.ts';
+import { insertIssuer, ISSUER, LOG, licenceRecord } from '../support/licence-records.ts';
 
-const ISSUER = '111101050000100149';
-
-function record(id: string, overrides: Partial<Licence> = {}, idempotencyKey: string | null = null): NewLicenceRecord {
-  const licence: Licence = {
-    id,
-    typeKey: 'business-licence',
-    typeCode: 'BL',
-    issuerCode: ISSUER,
-    holder: { kind: 'organisation', id: '91350100M000100Y43', name: '北京𠮷𪚥餐饮管理有限公司' },
-    fields: { address: '北京市', nested: { a: [1, 2] } },
-    validFrom: '2026-01-01',
-    validUntil: '2030-12-31',
-    version: 1,
-    previousId: null,
-    status: 'active',
-    document: { sha256: 'a'.repeat(64), key: `licences/sha256/${'a'.repeat(64)}.pdf`, size: 1234 },
-    fieldCommitmentRoot: 'c'.repeat(64),
-    provenance: null,
-    issuedAt: '2026-01-01T08:00:00.000Z',
-    ...overrides,
-  };
-  return {
-    licence,
-    fieldSalts: { address: 'c2FsdA==', nested: 'c2FsdDI=' },
-    idempotencyKey,
-    requestSha256: idempotencyKey ? 'b'.repeat(64) : null,
-    event: { licenceId: id, action: 'issue', fromStatus: null, toStatus: 'active', reason: 'issued', actor: ISSUER, at: licence.issuedAt },
-    effects: { log: [{ origin: LOG, subject: id, leaf: { kind: 'licence.issued', licenceId: id } }], ledger: [{ licenceId: id, status: 'active', reasonSha256: 'd'.repeat(64) }] },
-  };
-}
-
-const LOG = 'test.local/log';
 const statusEffects = (id: string) => ({ log: [{ origin: LOG, subject: id, leaf: { kind: 'licence.status', licenceId: id } }], ledger: [{ licenceId: id, status: 'x', reasonSha256: 'e'.repeat(64) }] });
 const leavesAbout = async (db: TestDatabase['db'], id: string) => (await db('log_leaves').where({ subject: id }).orderBy('leaf_index')).map((r) => JSON.parse(r.leaf_data).kind);
 
@@ -55,7 +23,7 @@ for (const engine of TEST_ENGINES) {
     before(async function () {
       await skipUnlessAvailable(this, engine);
       t = await openTestDatabase(engine);
-      await createDepartmentStore(t.db).upsert({ code: ISSUER, nameZh: '市场监管局', nameEn: 'Market Regulation', roles: ['issuer'], jwks: { keys: [] }, signingChainPem: ['PEM'] });
+      await insertIssuer(t.db);
     });
     after(async () => t?.dispose());
 
@@ -80,7 +48,7 @@ for (const engine of TEST_ENGINES) {
 
     it('round-trips a licence exactly (dates, JSON, characters outside the BMP)', async () => {
       const store = createLicenceStore(t.db);
-      const r = record('BL.111101050000100149.0000000001.01.G');
+      const r = licenceRecord('BL.111101050000100149.0000000001.01.G');
       await store.insert(r);
       expect(await store.get(r.licence.id)).to.deep.equal(r.licence);
       expect(await store.history(r.licence.id)).to.deep.equal([r.event]);
@@ -92,10 +60,10 @@ for (const engine of TEST_ENGINES) {
 
     it('refuses a second licence with the same idempotency key, and finds it by key', async () => {
       const store = createLicenceStore(t.db);
-      await store.insert(record('BL.111101050000100149.0000000002.01.X', {}, 'key-1'));
+      await store.insert(licenceRecord('BL.111101050000100149.0000000002.01.X', {}, 'key-1'));
       let error: unknown;
       try {
-        await store.insert(record('BL.111101050000100149.0000000003.01.X', {}, 'key-1'));
+        await store.insert(licenceRecord('BL.111101050000100149.0000000003.01.X', {}, 'key-1'));
       } catch (e) {
         error = e;
       }
@@ -111,7 +79,7 @@ for (const engine of TEST_ENGINES) {
     it('changes status only from the allowed states (compare-and-set), once under concurrency', async () => {
       const store = createLicenceStore(t.db);
       const id = 'BL.111101050000100149.0000000004.01.X';
-      await store.insert(record(id));
+      await store.insert(licenceRecord(id));
       const event = { licenceId: id, action: 'suspend' as const, fromStatus: 'active' as const, toStatus: 'suspended' as const, reason: 'r', actor: ISSUER, at: '2026-02-01T00:00:00.000Z' };
       const results = await Promise.all(Array.from({ length: 8 }, () => store.changeStatus(id, ['active'], event, statusEffects(id))));
       expect(results.filter((r) => r.changed)).to.have.length(1);
@@ -124,12 +92,12 @@ for (const engine of TEST_ENGINES) {
     it('renews atomically and refuses a second renewal of the same licence', async () => {
       const store = createLicenceStore(t.db);
       const id = 'BL.111101050000100149.0000000005.01.X';
-      await store.insert(record(id));
-      const successor = record('BL.111101050000100149.0000000005.02.X', { version: 2, previousId: id });
+      await store.insert(licenceRecord(id));
+      const successor = licenceRecord('BL.111101050000100149.0000000005.02.X', { version: 2, previousId: id });
       const supersede = { licenceId: id, action: 'renew' as const, fromStatus: 'active' as const, toStatus: 'superseded' as const, reason: 'renewed', actor: ISSUER, at: '2026-03-01T00:00:00.000Z' };
       expect((await store.renew(id, ['active'], successor, supersede, statusEffects(id))).changed).to.equal(true);
       expect((await store.get(id))!.status).to.equal('superseded');
-      const fork = record('BL.111101050000100149.0000000005.03.X', { version: 3, previousId: id });
+      const fork = licenceRecord('BL.111101050000100149.0000000005.03.X', { version: 3, previousId: id });
       const second = await store.renew(id, ['active', 'suspended'], fork, supersede, statusEffects(id));
       expect(second.changed).to.equal(false);
       expect(await store.get(fork.licence.id)).to.equal(null);
@@ -141,7 +109,7 @@ for (const engine of TEST_ENGINES) {
       const store = createLicenceStore(t.db);
       const logs = new LogStore(t.db);
       const before = await logs.size(LOG);
-      await Promise.all(Array.from({ length: 25 }, (_, i) => store.insert(record(`FB.111101050000100149.00000009${String(i).padStart(2, '0')}.01.X`))));
+      await Promise.all(Array.from({ length: 25 }, (_, i) => store.insert(licenceRecord(`FB.111101050000100149.00000009${String(i).padStart(2, '0')}.01.X`))));
       const size = await logs.size(LOG);
       expect(size).to.equal(before + 25);
       const leaves = await logs.leaves(LOG, 0, size);
@@ -175,7 +143,7 @@ for (const engine of TEST_ENGINES) {
     it('lists newest first with filters and keyset pagination', async () => {
       const store = createLicenceStore(t.db);
       for (let i = 0; i < 5; i++) {
-        await store.insert(record(`PQ.111101050000100149.000000010${i}.01.X`, { typeKey: 'professional-qualification', holder: { kind: 'person', id: '11010519491231002X', name: `n${i}` }, issuedAt: `2026-05-0${i + 1}T00:00:00.000Z` }));
+        await store.insert(licenceRecord(`PQ.111101050000100149.000000010${i}.01.X`, { typeKey: 'professional-qualification', holder: { kind: 'person', id: '11010519491231002X', name: `n${i}` }, issuedAt: `2026-05-0${i + 1}T00:00:00.000Z` }));
       }
       const page1 = await store.list({ holderId: '11010519491231002X', limit: 2 });
       expect(page1.map((l) => l.holder.name)).to.deep.equal(['n4', 'n3']);

@@ -193,6 +193,21 @@ describe('consent-checked exchange', function () {
     expect(accesses.map((a: { result: string; reason_code: string }) => `${a.result} ${a.reason_code}`).sort()).to.deep.equal(['REFUSED CONSENT_EXHAUSTED', 'REFUSED CONSENT_REVOKED']);
   });
 
+  it('answers a licence\'s current status, though the licence is cached here: revoked by another replica', async () => {
+    const licenceId = (await vault.request('POST', '/licences', { token: market, json: FOOD() })).body.id;
+    await vault.vault.anchorer.runOnce(true);
+    const consent = (await grant(companyA)).body;
+    const verify = () => query(tax, { holderId: HOLDERS.companyA, basis: { kind: 'consent', consentId: consent.id }, query: { kind: 'verify', licenceId }, fields: ['premises'] });
+    const first = await verify();
+    expect(first.status, JSON.stringify(first.body)).to.equal(200);
+    expect(first.body.results[0].status).to.deep.include({ value: 'active', source: 'anchored-issuance' });
+    // Another replica revokes it: no call into this process, which has the licence cached.
+    await vault.vault.db('licences').where({ id: licenceId }).update({ status: 'revoked' });
+    const second = await verify();
+    expect(second.body.results[0].status).to.deep.include({ value: 'revoked', source: 'vault-pending-ledger' });
+    expect(second.body.results[0].disclosedFields.map((f: { name: string }) => f.name)).to.deep.equal(['premises']);
+  });
+
   it('refuses an expired consent', async () => {
     const consent = (await grant(companyA, { validUntil: new Date(Date.now() + 1200).toISOString() })).body;
     await new Promise((r) => setTimeout(r, 1500));

@@ -1,0 +1,95 @@
+/**
+ * The statement that records an allowed exchange request, on every engine: it spends a consent use
+ * exactly when it records, and reads the licences' current status in the same round trip.
+ */
+import crypto from 'node:crypto';
+import { expect } from 'chai';
+import { createConsentStore } from '../consent/consent-store.ts';
+import type { Consent } from '../consent/consent-types.ts';
+import { createLicenceStore } from '../licences/licence-store.ts';
+import { openTestDatabase, skipUnlessAvailable, TEST_ENGINES } from '../../test/support/databases.ts';
+import type { TestDatabase } from '../../test/support/databases.ts';
+import { insertIssuer, licenceRecord } from '../../test/support/licence-records.ts';
+import { ExchangeStore } from './exchange-store.ts';
+import type { AccessRecord } from './exchange-types.ts';
+
+const HOLDER = '91350100M000100Y43';
+const ACTIVE_ID = 'BL.111101050000100149.0000000001.01.X';
+const REVOKED_ID = 'BL.111101050000100149.0000000002.01.X';
+
+function consent(overrides: Partial<Consent> = {}): Consent {
+  return {
+    id: `con_${crypto.randomUUID()}`, holder: { id: HOLDER, kind: 'organisation' }, requester: 'TAX', purpose: { code: 'S', text: 's' },
+    licenceTypes: ['business-licence'], licenceIds: null, fields: [], allowDocument: false,
+    validFrom: new Date(Date.now() - 60_000).toISOString(), validUntil: new Date(Date.now() + 3600_000).toISOString(),
+    maxUses: 10, uses: 0, storedStatus: 'ACTIVE', revokedAt: null, createdAt: new Date().toISOString(), artefact: 'jws', ...overrides,
+  };
+}
+
+function access(overrides: Partial<AccessRecord> = {}): AccessRecord {
+  return {
+    id: `acc_${crypto.randomUUID()}`, at: new Date().toISOString(), requester: 'TAX', officialId: 'official-1', caseNumber: 'case-1',
+    serviceItem: 'S', basisKind: 'consent', basisId: null, holderId: HOLDER, licenceIds: [ACTIVE_ID], fields: [], result: 'ALLOWED', reasonCode: 'OK', ...overrides,
+  };
+}
+
+for (const engine of TEST_ENGINES) {
+  describe(`exchange store on ${engine}: recording allowed requests`, function () {
+    this.timeout(60_000);
+    let t: TestDatabase;
+    let store: ExchangeStore;
+
+    before(async function () {
+      await skipUnlessAvailable(this, engine);
+      t = await openTestDatabase(engine);
+      store = new ExchangeStore(t.db, 'test.local/accesses');
+      await insertIssuer(t.db);
+      const licences = createLicenceStore(t.db);
+      await licences.insert(licenceRecord(ACTIVE_ID));
+      await licences.insert(licenceRecord(REVOKED_ID));
+      await t.db('licences').where({ id: REVOKED_ID }).update({ status: 'revoked' });
+    });
+    after(async () => t?.dispose());
+
+    const recorded = async (id: string) => (await t.db('access_log').where({ id })).length;
+
+    it('records the request and returns the current status of each licence it names', async () => {
+      const both = access({ basisKind: 'legal-basis', basisId: 'lb_1', licenceIds: [ACTIVE_ID, REVOKED_ID] });
+      const statuses = await store.recordAllowedAccess(both, null, new Date());
+      expect(Object.fromEntries(statuses!)).to.deep.equal({ [ACTIVE_ID]: 'active', [REVOKED_ID]: 'revoked' });
+      expect(await recorded(both.id)).to.equal(1);
+      // A list query that found nothing is recorded too, with no statuses.
+      const none = access({ basisKind: 'unconditional', licenceIds: [] });
+      expect((await store.recordAllowedAccess(none, null, new Date()))!.size).to.equal(0);
+      expect(await recorded(none.id)).to.equal(1);
+    });
+
+    it('spends exactly the uses a consent has under 20 parallel requests, and records only those', async () => {
+      const threeUses = consent({ maxUses: 3 });
+      await createConsentStore(t.db).insert(threeUses);
+      const requests = Array.from({ length: 20 }, () => access({ basisId: threeUses.id }));
+      const results = await Promise.all(requests.map((r) => store.recordAllowedAccess(r, threeUses.id, new Date())));
+      expect(results.filter((r) => r !== null)).to.have.length(3);
+      for (const r of results) if (r) expect(r.get(ACTIVE_ID)).to.equal('active');
+      expect((await createConsentStore(t.db).get(threeUses.id))!.uses).to.equal(3);
+      expect((await t.db('access_log').whereIn('id', requests.map((r) => r.id))).length).to.equal(3);
+    });
+
+    it('records nothing and spends nothing under a withdrawn, expired or not yet valid consent', async () => {
+      const consents = createConsentStore(t.db);
+      const now = new Date();
+      const unusable = [
+        consent({ storedStatus: 'REVOKED', revokedAt: now.toISOString() }),
+        consent({ validUntil: new Date(now.getTime() - 1000).toISOString() }),
+        consent({ validFrom: new Date(now.getTime() + 60_000).toISOString() }),
+      ];
+      for (const c of unusable) {
+        await consents.insert(c);
+        const request = access({ basisId: c.id });
+        expect(await store.recordAllowedAccess(request, c.id, now), c.id).to.equal(null);
+        expect(await recorded(request.id)).to.equal(0);
+        expect((await consents.get(c.id))!.uses).to.equal(0);
+      }
+    });
+  });
+}
