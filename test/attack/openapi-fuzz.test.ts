@@ -194,4 +194,17 @@ describe('attack suite: requests generated from openapi.yaml', function () {
     expect(logs).to.not.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
     expect(logs).to.include('[redacted]');
   });
+
+  it('logs each answered request once, with its request id, operation and status', () => {
+    const completions = logLines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'request completed' || entry.msg === 'request errored');
+    expect(completions.length).to.be.greaterThan(100);
+    const ids = completions.map((entry) => entry.req.id);
+    expect(new Set(ids).size).to.equal(ids.length);
+    const routed = completions.filter((entry) => entry.operation !== undefined);
+    expect(routed.length).to.be.greaterThan(completions.length / 2);
+    for (const entry of routed) {
+      expect(entry.operation).to.match(/^[a-zA-Z]+$/);
+      expect(entry.res.statusCode).to.be.a('number');
+    }
+  });
 });
