@@ -75,6 +75,43 @@ for (const engine of TEST_ENGINES) {
       expect((await t.db('access_log').whereIn('id', requests.map((r) => r.id))).length).to.equal(3);
     });
 
+    it('handles a batch in order: uses spent up to the maximum, unusable consents skipped, other bases recorded', async () => {
+      const consents = createConsentStore(t.db);
+      const twoUses = consent({ maxUses: 2 });
+      const withdrawn = consent({ storedStatus: 'REVOKED', revokedAt: new Date().toISOString() });
+      await consents.insert(twoUses);
+      await consents.insert(withdrawn);
+      const now = new Date();
+      const calls: Array<[AccessRecord, string | null]> = [
+        [access({ basisId: twoUses.id }), twoUses.id], [access({ basisId: twoUses.id }), twoUses.id], [access({ basisId: withdrawn.id }), withdrawn.id],
+        [access({ basisId: twoUses.id }), twoUses.id], [access({ basisKind: 'legal-basis', basisId: 'lb_1' }), null],
+      ];
+      const results = await Promise.all(calls.map(([record, consentId]) => store.recordAllowedAccess(record, consentId, now)));
+      expect(results.map((r) => (r ? 'recorded' : 'refused'))).to.deep.equal(['recorded', 'recorded', 'refused', 'refused', 'recorded']);
+      const kept = await t.db('access_log').whereIn('id', calls.map(([r]) => r.id)).select('id');
+      expect(kept.map((r: { id: string }) => r.id).sort()).to.deep.equal([calls[0]![0].id, calls[1]![0].id, calls[4]![0].id].sort());
+      expect((await consents.get(twoUses.id))!.uses).to.equal(2);
+    });
+
+    it('lets two replicas spend the same consents in opposite orders without deadlock or over-use', async () => {
+      const consents = createConsentStore(t.db);
+      const [x, y] = [consent({ maxUses: 200 }), consent({ maxUses: 200 })];
+      await consents.insert(x!);
+      await consents.insert(y!);
+      const replicas = [store, new ExchangeStore(t.db, 'test.local/accesses')];
+      // Waves of batches in which one replica names x first and the other y first.
+      const results: Array<Map<string, string> | null> = [];
+      for (let wave = 0; wave < 20; wave++) {
+        const waves = await Promise.all(replicas.map((replica, r) => Promise.all(Array.from({ length: 20 }, (_, i) => {
+          const consentId = (i + r) % 2 === 0 ? x!.id : y!.id;
+          return replica.recordAllowedAccess(access({ basisId: consentId }), consentId, new Date());
+        }))));
+        results.push(...waves.flat());
+      }
+      expect(results.filter((r) => r !== null)).to.have.length(400);
+      expect([(await consents.get(x!.id))!.uses, (await consents.get(y!.id))!.uses]).to.deep.equal([200, 200]);
+    });
+
     it('records nothing and spends nothing under a withdrawn, expired or not yet valid consent', async () => {
       const consents = createConsentStore(t.db);
       const now = new Date();

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import type { Database } from '../db/database.ts';
 import { isoTime as iso } from '../db/database.ts';
 import { appendLeaves, canonicalLeaf } from '../transparency/log-store.ts';
+import { GroupCommit } from '../db/group-commit.ts';
 import type { LicenceStatus } from '../licences/licence-types.ts';
 import type { AccessRecord, ExchangeAlert, LegalBasis } from './exchange-types.ts';
 import type { RateCountDelta, SharedCounterStore } from './rate-counters.ts';
@@ -49,6 +50,12 @@ function accessRow(record: AccessRecord) {
     licence_ids: JSON.stringify(record.licenceIds), fields: JSON.stringify(record.fields), result: record.result,
     reason_code: record.reasonCode, record_sha256: accessRecordSha256(record),
   };
+}
+
+interface AllowedAccess {
+  record: AccessRecord;
+  consentId: string | null;
+  now: Date;
 }
 
 export class ExchangeStore implements SharedCounterStore {
@@ -98,32 +105,31 @@ export class ExchangeStore implements SharedCounterStore {
   }
 
   /**
-   * Records an allowed request in one statement, which also reads the current status of each licence
-   * the answer shows (same snapshot), so the request path pays one round trip and one commit. Under a
-   * consent the statement spends one use as well: a use is counted if and only if the access is recorded,
-   * and the consent's row lock serialises concurrent uses, so a 3-use consent answers exactly 3 of 50
-   * parallel requests. Returns the statuses by licence id, or null, recording nothing, when the consent is
-   * no longer usable at `now` (withdrawn, expired or used up meanwhile).
+   * Records an allowed request and returns the current status of each licence it names, or null, recording
+   * nothing, when the request's consent is no longer usable at `now` (withdrawn, expired or used up
+   * meanwhile). Under a consent one use is spent if and only if the access is recorded, and the consent's
+   * row lock serialises concurrent uses, so a 3-use consent answers exactly 3 of 50 parallel requests.
+   * Requests arriving while a batch is being written go together in the next one (group commit): under
+   * load, one round trip and one commit serve many requests (see record_allowed_accesses, migration 006).
    */
-  async recordAllowedAccess(record: AccessRecord, consentId: string | null, now: Date): Promise<Map<string, LicenceStatus> | null> {
-    const row = accessRow(record);
-    const columns = Object.keys(row);
-    const spend = consentId === null ? null : {
-      sql: `used AS (UPDATE consents SET uses = uses + 1 WHERE id = ? AND status = 'ACTIVE' AND valid_from <= ? AND valid_until > ? AND uses < max_uses RETURNING id), `,
-      bindings: [consentId, now, now],
-    };
-    const ids = record.licenceIds;
-    const statuses = ids.length === 0 ? 'NULL' : `(SELECT json_object_agg(id, status) FROM licences WHERE id IN (${ids.map(() => '?').join(', ')}))`;
-    const result = await this.db.raw<{ rows: Array<{ statuses: Record<string, LicenceStatus> | null }> }>(
-      `WITH ${spend?.sql ?? ''}recorded AS (
-         INSERT INTO access_log (${columns.join(', ')}) SELECT ${columns.map(() => '?').join(', ')}${spend ? ' FROM used' : ''} RETURNING id
-       )
-       SELECT ${statuses} AS statuses FROM recorded`,
-      [...(spend?.bindings ?? []), ...columns.map((c) => row[c as keyof typeof row]), ...ids],
-    );
-    const recorded = result.rows[0];
-    return recorded ? new Map(Object.entries(recorded.statuses ?? {})) : null;
+  recordAllowedAccess(record: AccessRecord, consentId: string | null, now: Date): Promise<Map<string, LicenceStatus> | null> {
+    return this.allowedAccesses.submit({ record, consentId, now });
   }
+
+  private readonly allowedAccesses = new GroupCommit(async (items: AllowedAccess[]) => {
+    const batch = items.map(({ record, consentId, now }) => ({
+      consentId, now: now.toISOString(), licenceIds: record.licenceIds,
+      row: { ...accessRow(record), licence_ids: record.licenceIds, fields: record.fields },
+    }));
+    const result = await this.db.raw<{ rows: Array<{ ord: number; statuses: Record<string, LicenceStatus> | null }> }>(
+      'SELECT ord, statuses FROM record_allowed_accesses(?::jsonb)', [JSON.stringify(batch)],
+    );
+    const recorded = new Map(result.rows.map((r) => [Number(r.ord), r.statuses ?? {}]));
+    return items.map((_, i) => {
+      const statuses = recorded.get(i + 1);
+      return statuses ? new Map(Object.entries(statuses)) : null;
+    });
+  });
 
   /**
    * Appends unsequenced access records to the access transparency log, in record order, one transaction

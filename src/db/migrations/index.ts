@@ -8,6 +8,7 @@ import * as m002 from './002_transparency_log.ts';
 import * as m003 from './003_exchange.ts';
 import * as m004 from './004_digitized_provenance.ts';
 import * as m005 from './005_digitize_jobs.ts';
+import * as m006 from './006_record_allowed_accesses.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -20,6 +21,7 @@ const migrations: Array<[string, Migration]> = [
   ['003_exchange', m003],
   ['004_digitized_provenance', m004],
   ['005_digitize_jobs', m005],
+  ['006_record_allowed_accesses', m006],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
