@@ -112,6 +112,21 @@ for (const engine of TEST_ENGINES) {
       expect([(await consents.get(x!.id))!.uses, (await consents.get(y!.id))!.uses]).to.deep.equal([200, 200]);
     });
 
+    it('writes nothing of a batch that fails: every caller gets the error, no use is spent', async () => {
+      const consents = createConsentStore(t.db);
+      const c = consent({ maxUses: 10 });
+      await consents.insert(c);
+      const first = access({ basisId: c.id });
+      const lone = store.recordAllowedAccess(first, c.id, new Date()); // written alone; the next two wait
+      const good = access({ basisId: c.id });
+      const outcomes = [good, first].map((r) => store.recordAllowedAccess(r, c.id, new Date()).then(() => 'recorded', () => 'failed'));
+      expect(await lone).to.not.equal(null);
+      // The second batch repeats the first record's id: the unique key fails it as a whole.
+      expect(await Promise.all(outcomes)).to.deep.equal(['failed', 'failed']);
+      expect(await recorded(good.id)).to.equal(0);
+      expect((await consents.get(c.id))!.uses).to.equal(1);
+    });
+
     it('records nothing and spends nothing under a withdrawn, expired or not yet valid consent', async () => {
       const consents = createConsentStore(t.db);
       const now = new Date();
