@@ -45,6 +45,9 @@ import { TransparencyService } from './transparency/transparency-service.ts';
 import { transparencyRoutes } from './transparency/transparency-routes.ts';
 import { ConsentService } from './consent/consent-service.ts';
 import { consentRoutes } from './consent/consent-routes.ts';
+import { agentRoutes } from './agents/agent-routes.ts';
+import { AgentService } from './agents/agent-service.ts';
+import { createAgentStore } from './agents/agent-store.ts';
 import { createConsentStore } from './consent/consent-store.ts';
 import { DocumentLinks } from './exchange/document-links.ts';
 import { ExchangeService } from './exchange/exchange-service.ts';
@@ -161,6 +164,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
     };
   });
 
+  const agents = new AgentService({ store: createAgentStore(db), now: overrides.now });
   const consentStore = createConsentStore(db);
   const consents = new ConsentService({ consents: consentStore, departments, catalogue, licences: licenceStore, signingKey: serviceKey, issuer: config.publicBaseUrl, now: overrides.now });
   const rateCounters = new SharedRateCounters(exchangeStore);
@@ -178,7 +182,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
   });
 
   const app = await createApp({
-    logger, metrics, maxBodyBytes: config.maxBodyBytes, authenticate,
+    logger, metrics, maxBodyBytes: config.maxBodyBytes, authenticate, actFor: (principal, company) => agents.actFor(principal, company),
     largeBodyRoutes: [{ path: '/verify', maxBytes: 12 * 1024 * 1024 }],
     trustProxy: config.trustProxy,
     rateLimits: [{ path: '/verify', windowMs: 60_000, limit: config.verifyRateLimitPerMinute }],
@@ -213,6 +217,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
       ...licenceRoutes(licences, metrics, config.publicBaseUrl),
       ...transparencyRoutes(transparency, () => fs.readFileSync(issuerCaPath, 'utf8')),
       ...consentRoutes(consents),
+      ...agentRoutes(agents),
       ...exchangeRoutes({ exchange, legalBases, links, licences: licenceStore, objects }),
       ...digitizeRoutes(digitizeJobs),
     },

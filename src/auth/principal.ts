@@ -17,6 +17,11 @@ export interface HolderPrincipal {
   /** Resident ID number (person) or unified social credit code (organisation), normalised. */
   holderId: string;
   name: string | null;
+  /**
+   * Set when a person acts for this company as its appointed agent (see AgentService.actFor): the holder is
+   * the company, and the agent is recorded where it matters (who granted or withdrew a consent).
+   */
+  agent?: { id: string; name: string | null };
 }
 
 /**

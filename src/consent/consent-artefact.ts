@@ -9,7 +9,9 @@ import type { Consent } from './consent-types.ts';
 
 export const CONSENT_ARTEFACT_TYP = 'consent+jwt';
 
-export function artefactClaims(c: Omit<Consent, 'artefact' | 'uses' | 'storedStatus' | 'revokedAt'>) {
+type ArtefactSource = Omit<Consent, 'artefact' | 'uses' | 'storedStatus' | 'revokedAt' | 'withdrawnByAgent'>;
+
+export function artefactClaims(c: ArtefactSource) {
   return {
     ver: '1.0',
     consentId: c.id,
@@ -21,10 +23,12 @@ export function artefactClaims(c: Omit<Consent, 'artefact' | 'uses' | 'storedSta
     dataPrincipal: { type: c.holder.kind === 'person' ? 'RESIDENT' : 'ORGANISATION', id: c.holder.id },
     data: { licenceTypes: c.licenceTypes, licenceIds: c.licenceIds, fields: c.fields, document: c.allowDocument },
     frequency: { maxUses: c.maxUses },
+    // A company's consent granted through its appointed agent names that person (the company is the data principal).
+    ...(c.grantedByAgent ? { grantedBy: { type: 'AGENT', id: c.grantedByAgent } } : {}),
   };
 }
 
-export async function signConsentArtefact(c: Omit<Consent, 'artefact' | 'uses' | 'storedStatus' | 'revokedAt'>, key: SigningKey, issuer: string): Promise<string> {
+export async function signConsentArtefact(c: ArtefactSource, key: SigningKey, issuer: string): Promise<string> {
   return new SignJWT(artefactClaims(c))
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: CONSENT_ARTEFACT_TYP })
     .setIssuer(issuer)

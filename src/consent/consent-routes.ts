@@ -20,6 +20,8 @@ export function consentRepresentation(c: Consent, status: string) {
     revokedAt: c.revokedAt,
     createdAt: c.createdAt,
     artefact: c.artefact,
+    grantedByAgent: c.grantedByAgent,
+    withdrawnByAgent: c.withdrawnByAgent,
   };
 }
 

@@ -88,8 +88,9 @@ export class ConsentService {
       validUntil: validUntil.toISOString(),
       maxUses: request.maxUses,
       createdAt: now.toISOString(),
+      grantedByAgent: holder.agent?.id ?? null,
     };
-    const consent: Consent = { ...draft, uses: 0, storedStatus: 'ACTIVE', revokedAt: null, artefact: await signConsentArtefact(draft, this.deps.signingKey, this.deps.issuer) };
+    const consent: Consent = { ...draft, uses: 0, storedStatus: 'ACTIVE', revokedAt: null, withdrawnByAgent: null, artefact: await signConsentArtefact(draft, this.deps.signingKey, this.deps.issuer) };
     await this.deps.consents.insert(consent);
     return consent;
   }
@@ -111,7 +112,7 @@ export class ConsentService {
     const consent = await this.deps.consents.get(id);
     if (!consent || consent.holder.id !== holder.holderId) throw problems.notFound('CONSENT_NOT_FOUND', `no consent ${id} that you may see`);
     if (consent.storedStatus === 'REVOKED') throw problems.conflict('CONSENT_ALREADY_WITHDRAWN', 'this consent was already withdrawn');
-    await this.deps.consents.withdraw(id, this.now().toISOString());
+    await this.deps.consents.withdraw(id, this.now().toISOString(), holder.agent?.id ?? null);
     return (await this.deps.consents.get(id))!;
   }
 

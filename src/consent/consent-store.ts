@@ -21,6 +21,8 @@ interface ConsentRow {
   revoked_at: Date | string | null;
   created_at: Date | string;
   artefact: string;
+  granted_by_agent: string | null;
+  withdrawn_by_agent: string | null;
 }
 
 
@@ -42,6 +44,8 @@ function fromRow(r: ConsentRow): Consent {
     revokedAt: r.revoked_at === null ? null : iso(r.revoked_at),
     createdAt: iso(r.created_at),
     artefact: r.artefact,
+    grantedByAgent: r.granted_by_agent,
+    withdrawnByAgent: r.withdrawn_by_agent,
   };
 }
 
@@ -55,6 +59,7 @@ export function createConsentStore(db: Database): ConsentStore {
         fields: JSON.stringify(c.fields), allow_document: c.allowDocument,
         valid_from: c.validFrom, valid_until: c.validUntil, max_uses: c.maxUses, uses: c.uses,
         status: c.storedStatus, revoked_at: c.revokedAt, created_at: c.createdAt, artefact: c.artefact,
+        granted_by_agent: c.grantedByAgent, withdrawn_by_agent: c.withdrawnByAgent,
       });
     },
     async get(id) {
@@ -64,8 +69,8 @@ export function createConsentStore(db: Database): ConsentStore {
     async listByHolder(holderId) {
       return (await db<ConsentRow>('consents').where({ holder_id: holderId }).orderBy('created_at', 'desc')).map(fromRow);
     },
-    async withdraw(id, at) {
-      const n = await db('consents').where({ id, status: 'ACTIVE' }).update({ status: 'REVOKED', revoked_at: at });
+    async withdraw(id, at, byAgent) {
+      const n = await db('consents').where({ id, status: 'ACTIVE' }).update({ status: 'REVOKED', revoked_at: at, withdrawn_by_agent: byAgent });
       return n > 0;
     },
   };

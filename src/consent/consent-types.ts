@@ -21,6 +21,10 @@ export interface Consent {
   revokedAt: string | null;
   createdAt: string;
   artefact: string;
+  /** The company's appointed agent (resident ID) who granted it; null when the holder did so themselves. */
+  grantedByAgent: string | null;
+  /** The company's appointed agent who withdrew it; null when not withdrawn, or withdrawn by the holder. */
+  withdrawnByAgent: string | null;
 }
 
 export function consentStatus(c: Consent, now: Date): ConsentStatus {
@@ -38,5 +42,5 @@ export interface ConsentStore {
   insert(consent: Consent): Promise<void>;
   get(id: string): Promise<Consent | null>;
   listByHolder(holderId: string): Promise<Consent[]>;
-  withdraw(id: string, at: string): Promise<boolean>;
+  withdraw(id: string, at: string, byAgent: string | null): Promise<boolean>;
 }

@@ -22,7 +22,7 @@ function consent(overrides: Partial<Consent> = {}): Consent {
     id: `con_${crypto.randomUUID()}`, holder: { id: HOLDER, kind: 'organisation' }, requester: 'TAX', purpose: { code: 'S', text: 's' },
     licenceTypes: ['business-licence'], licenceIds: null, fields: [], allowDocument: false,
     validFrom: new Date(Date.now() - 60_000).toISOString(), validUntil: new Date(Date.now() + 3600_000).toISOString(),
-    maxUses: 10, uses: 0, storedStatus: 'ACTIVE', revokedAt: null, createdAt: new Date().toISOString(), artefact: 'jws', ...overrides,
+    maxUses: 10, uses: 0, storedStatus: 'ACTIVE', revokedAt: null, createdAt: new Date().toISOString(), artefact: 'jws', grantedByAgent: null, withdrawnByAgent: null, ...overrides,
   };
 }
 

@@ -27,6 +27,8 @@ export interface AppOptions {
   handlers: OperationHandlers;
   /** Verifies a bearer token; throws ApiProblem(401) for a bad one. */
   authenticate: (token: string) => Promise<Principal>;
+  /** The principal of a person acting for a company (`X-Acting-For: <USCC>`); throws ApiProblem when not allowed. */
+  actFor?: (principal: Principal, company: string) => Promise<Principal>;
   logger: Logger;
   metrics: Metrics;
   maxBodyBytes: number;
@@ -80,7 +82,12 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
     if (!header) return false;
     const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
     if (!match) throw new ApiProblem(401, 'TOKEN_INVALID', 'Authorization must be "Bearer <token>"', {}, { 'WWW-Authenticate': 'Bearer error="invalid_request"' });
-    const principal = await options.authenticate(match[1]!);
+    let principal = await options.authenticate(match[1]!);
+    const actingFor = req.headers['x-acting-for'];
+    if (actingFor !== undefined) {
+      if (!options.actFor || typeof actingFor !== 'string') throw new ApiProblem(400, 'ACTING_FOR_INVALID', 'X-Acting-For must be given once, with a company\'s unified social credit code');
+      principal = await options.actFor(principal, actingFor);
+    }
     (req.res!.locals as Locals).principal = principal;
     return principal;
   });

@@ -9,6 +9,7 @@ import * as m003 from './003_exchange.ts';
 import * as m004 from './004_digitized_provenance.ts';
 import * as m005 from './005_digitize_jobs.ts';
 import * as m006 from './006_record_allowed_accesses.ts';
+import * as m007 from './007_company_agents.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -22,6 +23,7 @@ const migrations: Array<[string, Migration]> = [
   ['004_digitized_provenance', m004],
   ['005_digitize_jobs', m005],
   ['006_record_allowed_accesses', m006],
+  ['007_company_agents', m007],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

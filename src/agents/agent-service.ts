@@ -1,0 +1,95 @@
+/**
+ * Company agents. A company signed in as itself (its USCC is the token subject, as with an electronic
+ * business licence) appoints people by resident ID, each for a window. An appointed person then acts for
+ * the company by sending `X-Acting-For: <USCC>` with their own holder token: every holder route then treats
+ * the request as the company's, and consents record the agent who granted or withdrew them. An agent cannot
+ * appoint or revoke agents; revocation and expiry count from the agent's next request.
+ */
+import crypto from 'node:crypto';
+import type { HolderPrincipal, Principal } from '../auth/principal.ts';
+import { problems } from '../http/problem.ts';
+import type { FieldProblem } from '../http/problem.ts';
+import { checkHolderId } from '../identity/holder-id.ts';
+import type { AgentAppointment, AgentStore } from './agent-types.ts';
+import { appointmentStatus } from './agent-types.ts';
+
+export interface AppointAgentRequest {
+  agentId: string;
+  agentName?: string;
+  validFrom?: string;
+  validUntil: string;
+}
+
+/** An appointment lasts at most this long; the company renews it by appointing again. */
+const MAX_APPOINTMENT_MS = 3 * 366 * 24 * 3600 * 1000;
+
+export class AgentService {
+  constructor(private readonly deps: { store: AgentStore; now?: () => Date }) {}
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  async appoint(principal: Principal | null, request: AppointAgentRequest): Promise<AgentAppointment> {
+    const company = requireCompanyItself(principal);
+    const errors: FieldProblem[] = [];
+    const agent = checkHolderId('person', request.agentId);
+    if (!agent.ok) errors.push({ field: 'agentId', message: `is not a valid resident ID number: ${agent.message}` });
+    const now = this.now();
+    const validFrom = request.validFrom ? new Date(request.validFrom) : now;
+    const validUntil = new Date(request.validUntil);
+    if (Number.isNaN(validFrom.getTime())) errors.push({ field: 'validFrom', message: 'is not a date-time' });
+    if (Number.isNaN(validUntil.getTime())) errors.push({ field: 'validUntil', message: 'is not a date-time' });
+    else if (validUntil <= now) errors.push({ field: 'validUntil', message: 'is in the past' });
+    else if (validUntil <= validFrom) errors.push({ field: 'validUntil', message: 'must be after validFrom' });
+    else if (validUntil.getTime() - validFrom.getTime() > MAX_APPOINTMENT_MS) errors.push({ field: 'validUntil', message: 'an appointment lasts at most three years' });
+    if (!agent.ok || errors.length > 0) throw problems.badRequest('AGENT_APPOINTMENT_INVALID', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
+    const appointment: AgentAppointment = {
+      id: `agt_${crypto.randomUUID()}`, companyId: company.holderId, agentId: agent.value, agentName: request.agentName ?? null,
+      validFrom: validFrom.toISOString(), validUntil: validUntil.toISOString(), appointedAt: now.toISOString(), revokedAt: null,
+    };
+    await this.deps.store.insert(appointment);
+    return appointment;
+  }
+
+  async listAgents(principal: Principal | null): Promise<AgentAppointment[]> {
+    return this.deps.store.listByCompany(requireCompanyItself(principal).holderId);
+  }
+
+  async revoke(principal: Principal | null, id: string): Promise<AgentAppointment> {
+    const company = requireCompanyItself(principal);
+    const appointment = await this.deps.store.get(id);
+    if (!appointment || appointment.companyId !== company.holderId) throw problems.notFound('AGENT_APPOINTMENT_NOT_FOUND', `no appointment ${id} of your company`);
+    if (!(await this.deps.store.revoke(id, this.now().toISOString()))) throw problems.conflict('AGENT_APPOINTMENT_ALREADY_REVOKED', 'this appointment was already revoked');
+    return (await this.deps.store.get(id))!;
+  }
+
+  /** The companies a person is (or was) appointed to act for. */
+  async listAgencies(principal: Principal | null): Promise<AgentAppointment[]> {
+    if (!principal) throw problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
+    if (principal.kind !== 'holder' || principal.holderKind !== 'person' || principal.agent) throw problems.forbidden('PERSON_REQUIRED', 'only a person signed in as themselves has agencies');
+    return this.deps.store.listByAgent(principal.holderId);
+  }
+
+  /** The company's principal for a person appointed to act for it now; refuses everyone else. */
+  async actFor(principal: Principal, companyHeader: string): Promise<HolderPrincipal> {
+    const company = checkHolderId('organisation', companyHeader.trim());
+    if (!company.ok) throw problems.badRequest('ACTING_FOR_INVALID', `X-Acting-For is not a valid unified social credit code: ${company.message}`);
+    if (principal.kind !== 'holder' || principal.holderKind !== 'person' || principal.agent) throw problems.forbidden('ACTING_FOR_NOT_ALLOWED', 'only a person signed in as themselves can act for a company');
+    const now = this.now();
+    const appointed = (await this.deps.store.listByAgent(principal.holderId)).some((a) => a.companyId === company.value && appointmentStatus(a, now) === 'ACTIVE');
+    if (!appointed) throw problems.forbidden('AGENT_NOT_APPOINTED', `you are not appointed to act for ${company.value} now`);
+    return { kind: 'holder', holderKind: 'organisation', holderId: company.value, name: null, agent: { id: principal.holderId, name: principal.name } };
+  }
+
+  status(appointment: AgentAppointment) {
+    return appointmentStatus(appointment, this.now());
+  }
+}
+
+function requireCompanyItself(principal: Principal | null): HolderPrincipal {
+  if (!principal) throw problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
+  if (principal.kind !== 'holder' || principal.holderKind !== 'organisation') throw problems.forbidden('COMPANY_REQUIRED', 'only a company appoints and revokes its agents');
+  if (principal.agent) throw problems.forbidden('AGENT_CANNOT_APPOINT', 'an agent cannot appoint or revoke agents; the company itself does');
+  return principal;
+}
