@@ -7,8 +7,16 @@ export class GroupCommit<T, R> {
   private readonly waiting: Array<{ item: T; resolve: (result: R) => void; reject: (error: unknown) => void }> = [];
   private writing = false;
 
-  /** `write` gets the items in submission order and returns one result per item, in the same order. */
-  constructor(private readonly write: (items: T[]) => Promise<R[]>, private readonly maxBatch = 256) {}
+  /**
+   * `write` gets the items in submission order and returns one result per item, in the same order; it
+   * must write all of them or none (one transaction). When a batch of several fails with an error for
+   * which `retryAlone` is true (the items' own fault, not an outage), each item is written again on its own,
+   * so one item the database refuses fails only its own caller.
+   */
+  constructor(
+    private readonly write: (items: T[]) => Promise<R[]>,
+    private readonly options: { maxBatch?: number; retryAlone?: (error: unknown) => boolean } = {},
+  ) {}
 
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
@@ -20,16 +28,24 @@ export class GroupCommit<T, R> {
   private async writeWaiting(): Promise<void> {
     this.writing = true;
     while (this.waiting.length > 0) {
-      const batch = this.waiting.splice(0, this.maxBatch);
+      const batch = this.waiting.splice(0, this.options.maxBatch ?? 256);
       try {
-        const results = await this.write(batch.map((w) => w.item));
-        if (results.length !== batch.length) throw new Error(`group commit: ${results.length} results for ${batch.length} items`);
+        const results = await this.writeAll(batch.map((w) => w.item));
         batch.forEach((w, i) => w.resolve(results[i]!));
       } catch (error) {
-        // The batch is one transaction: when it fails, nothing of it was written, and every caller hears so.
-        for (const w of batch) w.reject(error);
+        if (batch.length > 1 && this.options.retryAlone?.(error)) {
+          for (const w of batch) await this.writeAll([w.item]).then(([result]) => w.resolve(result!), w.reject);
+        } else {
+          for (const w of batch) w.reject(error);
+        }
       }
     }
     this.writing = false;
+  }
+
+  private async writeAll(items: T[]): Promise<R[]> {
+    const results = await this.write(items);
+    if (results.length !== items.length) throw new Error(`group commit: ${results.length} results for ${items.length} items`);
+    return results;
   }
 }

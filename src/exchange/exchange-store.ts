@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import type { Database } from '../db/database.ts';
-import { isoTime as iso } from '../db/database.ts';
+import { isDatabaseUnavailableError, isoTime as iso } from '../db/database.ts';
 import { appendLeaves, canonicalLeaf } from '../transparency/log-store.ts';
 import { GroupCommit } from '../db/group-commit.ts';
 import type { LicenceStatus } from '../licences/licence-types.ts';
@@ -129,7 +129,7 @@ export class ExchangeStore implements SharedCounterStore {
       const statuses = recorded.get(i + 1);
       return statuses ? new Map(Object.entries(statuses)) : null;
     });
-  });
+  }, { retryAlone: (error) => !isDatabaseUnavailableError(error) });
 
   /**
    * Appends unsequenced access records to the access transparency log, in record order, one transaction

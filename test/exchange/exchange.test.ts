@@ -208,6 +208,17 @@ describe('consent-checked exchange', function () {
     expect(second.body.results[0].disclosedFields.map((f: { name: string }) => f.name)).to.deep.equal(['premises']);
   });
 
+  it('refuses control characters and unpaired surrogates in the texts it records, with 400 naming the field', async () => {
+    const consent = (await grant(companyA)).body;
+    const base = { holderId: HOLDERS.companyA, basis: { kind: 'consent', consentId: consent.id }, query: { kind: 'verify', licenceId: foodId }, fields: ['premises'] };
+    for (const [field, value] of [['caseNumber', 'TAX-\u0000-1'], ['officialId', 'official-\ud800'], ['serviceItem', 'FOOD\u001fPERMIT']] as const) {
+      const res = await query(tax, { ...base, [field]: value });
+      expect(res.status, `${field}: ${JSON.stringify(res.body)}`).to.equal(400);
+      expect(JSON.stringify(res.body.errors)).to.include(field);
+    }
+    expect((await vault.request('GET', `/consents/${consent.id}`, { token: companyA })).body.uses).to.equal(0);
+  });
+
   it('refuses an expired consent', async () => {
     const consent = (await grant(companyA, { validUntil: new Date(Date.now() + 1200).toISOString() })).body;
     await new Promise((r) => setTimeout(r, 1500));
