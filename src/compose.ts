@@ -11,6 +11,7 @@ import { DepartmentTokenService } from './auth/department-tokens.ts';
 import { DevIdentityProvider, HolderTokenVerifier } from './auth/holder-tokens.ts';
 import { loadOrCreateSigningKey } from './auth/key-files.ts';
 import type { Principal } from './auth/principal.ts';
+import { hasRole } from './auth/principal.ts';
 import { dataDirLayout, seedDevDepartments } from './bootstrap/dev-environment.ts';
 import { fileSigningMaterial } from './bootstrap/signing-keys.ts';
 import type { Config } from './config/config.ts';
@@ -190,6 +191,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
       path: '/digitize/jobs',
       handler: multipartUpload({
         authenticate,
+        mayUpload: (principal) => hasRole(principal, 'issuer'),
         target: () => digitizeJobs.newJobDir(),
         files: {
           manifest: { storeAs: (name) => (name.toLowerCase().endsWith('.jsonl') ? 'manifest.jsonl' : 'manifest.csv'), maxBytes: 512 * 1024 * 1024 },

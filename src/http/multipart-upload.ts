@@ -14,21 +14,30 @@ export interface UploadTarget {
   dir: string;
 }
 
-export function multipartUpload(opts: {
-  authenticate: (token: string) => Promise<unknown>;
+export function multipartUpload<P>(opts: {
+  authenticate: (token: string) => Promise<P>;
+  /** Whether this caller may upload at all: anyone else is refused before a byte of the body is stored. */
+  mayUpload: (principal: P) => boolean;
   target: () => UploadTarget;
   files: Record<string, { storeAs: (original: string) => string; maxBytes: number }>;
 }) {
-  return async (req: Request, _res: Response, next: NextFunction) => {
+  return async (req: Request, res: Response, next: NextFunction) => {
     if (req.method !== 'POST' || !(req.headers['content-type'] ?? '').startsWith('multipart/form-data')) return next();
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!token) return next(); // openapi-backend answers 401 without reading the upload
+    let principal: P;
     try {
-      await opts.authenticate(token);
+      principal = await opts.authenticate(token);
     } catch {
       return next();
     }
+    if (!opts.mayUpload(principal)) return next(new ApiProblem(403, 'ROLE_REQUIRED', 'uploads here need a department token with the issuer role'));
     const target = opts.target();
+    // Whatever refuses the request after this point (validation, the handler), its files go with it: only
+    // an accepted upload (2xx) is kept for the job that will read it.
+    res.on('close', () => {
+      if (res.statusCode >= 300) fs.rmSync(target.dir, { recursive: true, force: true });
+    });
     const body: Record<string, unknown> = { upload: target };
     const writes: Array<Promise<void>> = [];
     let failure: ApiProblem | null = null;
@@ -59,10 +68,7 @@ export function multipartUpload(opts: {
     parser.on('close', () => {
       Promise.all(writes).then(
         () => {
-          if (failure) {
-            fs.rmSync(target.dir, { recursive: true, force: true });
-            return next(failure);
-          }
+          if (failure) return next(failure);
           req.body = body;
           next();
         },

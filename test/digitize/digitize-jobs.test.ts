@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { DEPARTMENTS, TestVault } from '../support/test-vault.ts';
+import { DEPARTMENTS, HOLDERS, TestVault } from '../support/test-vault.ts';
 import { zipStore } from '../support/zip.ts';
 import { generateMessyManifest } from './messy-manifest-generator.ts';
 
@@ -53,8 +53,10 @@ describe('digitization API jobs', function () {
     expect(text).to.include('WRONG_ISSUER');
   });
 
-  it('refuses uploads without a token, without the issuer role, or without the files', async () => {
+  it('refuses uploads without a token, without the issuer role, or without the files, and keeps none of their files', async () => {
     const generated = generateMessyManifest({ dir: path.join(dir, 'm2'), rows: 5, seed: 43 });
+    const jobsDir = path.join(vault.config.dataDir, 'digitize-jobs');
+    const uploadsBefore = fs.existsSync(jobsDir) ? fs.readdirSync(jobsDir).length : 0;
     expect((await vault.request('POST', '/digitize/jobs', { body: form(generated.manifestPath, generated.scansDir) })).status).to.equal(401);
     const tax = await vault.departmentToken(DEPARTMENTS.tax);
     expect((await vault.request('POST', '/digitize/jobs', { token: tax, body: form(generated.manifestPath, generated.scansDir) })).status).to.equal(403);
@@ -63,6 +65,11 @@ describe('digitization API jobs', function () {
     const missing = await vault.request('POST', '/digitize/jobs', { token: market, body: onlyManifest });
     expect(missing.status).to.equal(400);
     expect(missing.body.code).to.equal('UPLOAD_INVALID');
+    // A person acting for a company is no issuer either: refused before the body is stored.
+    const person = await vault.holderToken(HOLDERS.personA);
+    const acting = await vault.request('POST', '/digitize/jobs', { token: person, headers: { 'x-acting-for': HOLDERS.companyA }, body: form(generated.manifestPath, generated.scansDir) });
+    expect(acting.status).to.equal(403);
+    expect(fs.readdirSync(jobsDir).length, 'refused uploads left files behind').to.equal(uploadsBefore);
     const other = await vault.departmentToken(DEPARTMENTS.hrss);
     const submitted = await vault.request('POST', '/digitize/jobs', { token: market, body: form(generated.manifestPath, generated.scansDir) });
     expect((await vault.request('GET', `/digitize/jobs/${submitted.body.id}`, { token: other })).status).to.equal(404);
