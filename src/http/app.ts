@@ -83,10 +83,10 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
     const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
     if (!match) throw new ApiProblem(401, 'TOKEN_INVALID', 'Authorization must be "Bearer <token>"', {}, { 'WWW-Authenticate': 'Bearer error="invalid_request"' });
     let principal = await options.authenticate(match[1]!);
-    const actingFor = req.headers['x-acting-for'];
+    const actingFor = req.headersDistinct['x-acting-for'];
     if (actingFor !== undefined) {
-      if (!options.actFor || typeof actingFor !== 'string') throw new ApiProblem(400, 'ACTING_FOR_INVALID', 'X-Acting-For must be given once, with a company\'s unified social credit code');
-      principal = await options.actFor(principal, actingFor);
+      if (!options.actFor || actingFor.length !== 1) throw new ApiProblem(400, 'ACTING_FOR_INVALID', 'X-Acting-For must be given once, with a company\'s unified social credit code');
+      principal = await options.actFor(principal, actingFor[0]!);
     }
     (req.res!.locals as Locals).principal = principal;
     return principal;

@@ -2,6 +2,7 @@
  * Company agents over HTTP: a company appoints a person, who then acts for it with X-Acting-For; the
  * consents it grants name the agent; revocation and expiry count on the next request; nobody else gets in.
  */
+import http from 'node:http';
 import { expect } from 'chai';
 import { verifyConsentArtefact } from '../../src/consent/consent-artefact.ts';
 import { businessLicenceRequest, DEPARTMENTS, HOLDERS, PUBLIC_BASE_URL, TestVault } from '../support/test-vault.ts';
@@ -77,6 +78,19 @@ describe('company agents', function () {
     expect([fromDepartment.status, fromDepartment.body.code]).to.deep.equal([403, 'ACTING_FOR_NOT_ALLOWED']);
     const malformed = await vault.request('GET', '/me/consents', asAgent(personA, '91350100M000100Y4X'));
     expect([malformed.status, malformed.body.code]).to.deep.equal([400, 'ACTING_FOR_INVALID']);
+    const empty = await vault.request('GET', '/me/consents', asAgent(personA, ''));
+    expect([empty.status, empty.body.code]).to.deep.equal([400, 'ACTING_FOR_INVALID']);
+    // Two header lines (fetch would join them; node:http sends them apart): ambiguous, so refused.
+    const twice = await new Promise<{ status: number; code: string }>((resolve, reject) => {
+      const req = http.request(`${vault.baseUrl}/me/consents`, { headers: { authorization: `Bearer ${personA}`, 'x-acting-for': [HOLDERS.companyA, HOLDERS.companyA] } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, code: JSON.parse(text).code }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(twice).to.deep.equal({ status: 400, code: 'ACTING_FOR_INVALID' });
   });
 
   it('lets only the company itself appoint, list and revoke agents', async () => {
