@@ -107,6 +107,12 @@ export class ExchangeService {
   private readonly consentTerms = new TtlCache<Consent | null>(UNCHANGING_FACTS_CACHE_MS, UNCHANGING_FACTS_CACHE_ENTRIES);
 
   /**
+   * A legal basis's terms (department, service item, types, fields) never change; it can only be revoked,
+   * once, and the write refuses a revoked one (ExchangeStore.recordAllowedAccess), as with consents.
+   */
+  private readonly legalBasisTerms = new TtlCache<LegalBasis | null>(UNCHANGING_FACTS_CACHE_MS, UNCHANGING_FACTS_CACHE_ENTRIES);
+
+  /**
    * Licences named by verification queries. Everything of a licence but its status is fixed at issuance
    * (a renewal is a new licence); the status shown in an answer is read by the statement that records
    * the access (ExchangeStore.recordAllowedAccess), never taken from this copy.
@@ -156,11 +162,17 @@ export class ExchangeService {
   }
 
   /**
-   * Records an allowed request and returns the current status of its licences; under a consent, spends
-   * one use in the same statement or refuses.
+   * Records an allowed request and returns the current status of its licences. The write re-checks the
+   * basis as it is now (see ExchangeStore.recordAllowedAccess): under a consent it spends one use in the
+   * same statement or refuses; a legal basis revoked meanwhile refuses too.
    */
   private async recordAllowed(record: AccessRecord, decision: Decision, now: Date): Promise<Map<string, LicenceStatus>> {
-    const statuses = await this.deps.store.recordAllowedAccess(record, decision.basisKind === 'consent' ? decision.basisId : null, now);
+    const basis = decision.basisKind === 'consent' ? { consentId: decision.basisId! } : decision.basisKind === 'legal-basis' ? { legalBasisId: decision.basisId! } : null;
+    const statuses = await this.deps.store.recordAllowedAccess(record, basis, now);
+    if (!statuses && decision.basisKind === 'legal-basis') {
+      this.legalBasisTerms.delete(decision.basisId!);
+      throw new Refusal('NO_CONSENT', 'the legal basis has been revoked');
+    }
     if (!statuses) {
       // Withdrawn, expired or used up meanwhile (or since its terms were cached): report the state that
       // refused it, and keep that fresh copy, so the next request is refused before it reaches the database.
@@ -188,7 +200,8 @@ export class ExchangeService {
       return { licences, basisKind: 'unconditional', basisId: null, fields: q.fields, document: false };
     }
     if (q.basis.kind === 'legal-basis') {
-      const basis = await this.deps.store.getLegalBasis(q.basis.legalBasisId);
+      const legalBasisId = q.basis.legalBasisId;
+      const basis = await readThrough(this.legalBasisTerms, legalBasisId, () => this.deps.store.getLegalBasis(legalBasisId));
       if (!basis || basis.revokedAt || basis.requester !== department.code) throw new Refusal('NO_CONSENT', 'no catalogued legal basis with this id for your department');
       this.checkLegalBasis(basis, q, type);
       return { licences, basisKind: 'legal-basis', basisId: basis.id, fields: q.fields, document: false };

@@ -54,7 +54,7 @@ for (const engine of TEST_ENGINES) {
     const recorded = async (id: string) => (await t.db('access_log').where({ id })).length;
 
     it('records the request and returns the current status of each licence it names', async () => {
-      const both = access({ basisKind: 'legal-basis', basisId: 'lb_1', licenceIds: [ACTIVE_ID, REVOKED_ID] });
+      const both = access({ basisKind: 'unconditional', licenceIds: [ACTIVE_ID, REVOKED_ID] });
       const statuses = await store.recordAllowedAccess(both, null, new Date());
       expect(Object.fromEntries(statuses!)).to.deep.equal({ [ACTIVE_ID]: 'active', [REVOKED_ID]: 'revoked' });
       expect(await recorded(both.id)).to.equal(1);
@@ -68,7 +68,7 @@ for (const engine of TEST_ENGINES) {
       const threeUses = consent({ maxUses: 3 });
       await createConsentStore(t.db).insert(threeUses);
       const requests = Array.from({ length: 20 }, () => access({ basisId: threeUses.id }));
-      const results = await Promise.all(requests.map((r) => store.recordAllowedAccess(r, threeUses.id, new Date())));
+      const results = await Promise.all(requests.map((r) => store.recordAllowedAccess(r, { consentId: threeUses.id }, new Date())));
       expect(results.filter((r) => r !== null)).to.have.length(3);
       for (const r of results) if (r) expect(r.get(ACTIVE_ID)).to.equal('active');
       expect((await createConsentStore(t.db).get(threeUses.id))!.uses).to.equal(3);
@@ -86,7 +86,7 @@ for (const engine of TEST_ENGINES) {
         [access({ basisId: twoUses.id }), twoUses.id], [access({ basisId: twoUses.id }), twoUses.id], [access({ basisId: withdrawn.id }), withdrawn.id],
         [access({ basisId: twoUses.id }), twoUses.id], [access({ basisKind: 'legal-basis', basisId: 'lb_1' }), null],
       ];
-      const results = await Promise.all(calls.map(([record, consentId]) => store.recordAllowedAccess(record, consentId, now)));
+      const results = await Promise.all(calls.map(([record, consentId]) => store.recordAllowedAccess(record, consentId ? { consentId } : null, now)));
       expect(results.map((r) => (r ? 'recorded' : 'refused'))).to.deep.equal(['recorded', 'recorded', 'refused', 'refused', 'recorded']);
       const kept = await t.db('access_log').whereIn('id', calls.map(([r]) => r.id)).select('id');
       expect(kept.map((r: { id: string }) => r.id).sort()).to.deep.equal([calls[0]![0].id, calls[1]![0].id, calls[4]![0].id].sort());
@@ -104,7 +104,7 @@ for (const engine of TEST_ENGINES) {
       for (let wave = 0; wave < 20; wave++) {
         const waves = await Promise.all(replicas.map((replica, r) => Promise.all(Array.from({ length: 20 }, (_, i) => {
           const consentId = (i + r) % 2 === 0 ? x!.id : y!.id;
-          return replica.recordAllowedAccess(access({ basisId: consentId }), consentId, new Date());
+          return replica.recordAllowedAccess(access({ basisId: consentId }), { consentId }, new Date());
         }))));
         results.push(...waves.flat());
       }
@@ -117,9 +117,9 @@ for (const engine of TEST_ENGINES) {
       const c = consent({ maxUses: 10 });
       await consents.insert(c);
       const first = access({ basisId: c.id });
-      const lone = store.recordAllowedAccess(first, c.id, new Date()); // written alone; the next two wait
+      const lone = store.recordAllowedAccess(first, { consentId: c.id }, new Date()); // written alone; the next two wait
       const good = access({ basisId: c.id });
-      const outcomes = [good, first].map((r) => store.recordAllowedAccess(r, c.id, new Date()).then(() => 'recorded', () => 'failed'));
+      const outcomes = [good, first].map((r) => store.recordAllowedAccess(r, { consentId: c.id }, new Date()).then(() => 'recorded', () => 'failed'));
       expect(await lone).to.not.equal(null);
       // The second batch repeats the first record's id: the unique key fails it as a whole, and then only
       // that record when each is written alone. Had the failed batch written anything, the good record
@@ -127,6 +127,17 @@ for (const engine of TEST_ENGINES) {
       expect(await Promise.all(outcomes)).to.deep.equal(['recorded', 'failed']);
       expect(await recorded(good.id)).to.equal(1);
       expect((await consents.get(c.id))!.uses).to.equal(2);
+    });
+
+    it('records under a legal basis while it stands, and nothing once it is revoked', async () => {
+      const basis = { id: `lb_${crypto.randomUUID()}`, requester: 'TAX', serviceItem: { code: 'S', name: 's' }, licenceTypes: ['business-licence'], fields: [], legalReference: '《法》', createdBy: 'ADMIN', createdAt: new Date().toISOString(), revokedAt: null };
+      await store.createLegalBasis(basis);
+      const before = access({ basisKind: 'legal-basis', basisId: basis.id });
+      expect(await store.recordAllowedAccess(before, { legalBasisId: basis.id }, new Date())).to.not.equal(null);
+      await store.revokeLegalBasis(basis.id, 'ADMIN', new Date().toISOString());
+      const after = access({ basisKind: 'legal-basis', basisId: basis.id });
+      expect(await store.recordAllowedAccess(after, { legalBasisId: basis.id }, new Date())).to.equal(null);
+      expect([await recorded(before.id), await recorded(after.id)]).to.deep.equal([1, 0]);
     });
 
     it('records nothing and spends nothing under a withdrawn, expired or not yet valid consent', async () => {
@@ -140,7 +151,7 @@ for (const engine of TEST_ENGINES) {
       for (const c of unusable) {
         await consents.insert(c);
         const request = access({ basisId: c.id });
-        expect(await store.recordAllowedAccess(request, c.id, now), c.id).to.equal(null);
+        expect(await store.recordAllowedAccess(request, { consentId: c.id }, now), c.id).to.equal(null);
         expect(await recorded(request.id)).to.equal(0);
         expect((await consents.get(c.id))!.uses).to.equal(0);
       }

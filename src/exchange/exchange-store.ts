@@ -52,9 +52,12 @@ function accessRow(record: AccessRecord) {
   };
 }
 
+/** The basis the write re-checks as it is now: a consent (and spends a use of it) or a legal basis. */
+export type CheckedBasis = { consentId: string } | { legalBasisId: string } | null;
+
 interface AllowedAccess {
   record: AccessRecord;
-  consentId: string | null;
+  basis: CheckedBasis;
   now: Date;
 }
 
@@ -107,18 +110,20 @@ export class ExchangeStore implements SharedCounterStore {
   /**
    * Records an allowed request and returns the current status of each licence it names, or null, recording
    * nothing, when the request's consent is no longer usable at `now` (withdrawn, expired or used up
-   * meanwhile). Under a consent one use is spent if and only if the access is recorded, and the consent's
+   * meanwhile) or its legal basis has been revoked. Under a consent one use is spent if and only if the access is recorded, and the consent's
    * row lock serialises concurrent uses, so a 3-use consent answers exactly 3 of 50 parallel requests.
    * Requests arriving while a batch is being written go together in the next one (group commit): under
    * load, one round trip and one commit serve many requests (see record_allowed_accesses, migration 006).
    */
-  recordAllowedAccess(record: AccessRecord, consentId: string | null, now: Date): Promise<Map<string, LicenceStatus> | null> {
-    return this.allowedAccesses.submit({ record, consentId, now });
+  recordAllowedAccess(record: AccessRecord, basis: CheckedBasis, now: Date): Promise<Map<string, LicenceStatus> | null> {
+    return this.allowedAccesses.submit({ record, basis, now });
   }
 
   private readonly allowedAccesses = new GroupCommit(async (items: AllowedAccess[]) => {
-    const batch = items.map(({ record, consentId, now }) => ({
-      consentId, now: now.toISOString(), licenceIds: record.licenceIds,
+    const batch = items.map(({ record, basis, now }) => ({
+      consentId: basis && 'consentId' in basis ? basis.consentId : null,
+      legalBasisId: basis && 'legalBasisId' in basis ? basis.legalBasisId : null,
+      now: now.toISOString(), licenceIds: record.licenceIds,
       row: { ...accessRow(record), licence_ids: record.licenceIds, fields: record.fields },
     }));
     const result = await this.db.raw<{ rows: Array<{ ord: number; statuses: Record<string, LicenceStatus> | null }> }>(

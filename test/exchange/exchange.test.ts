@@ -219,6 +219,19 @@ describe('consent-checked exchange', function () {
     expect((await vault.request('GET', `/consents/${consent.id}`, { token: companyA })).body.uses).to.equal(0);
   });
 
+  it('refuses a legal basis revoked by another replica on the next request, though its terms are cached here', async () => {
+    const basis = (await vault.request('POST', '/exchange/legal-bases', { token: admin, json: { requester: DEPARTMENTS.tax, serviceItem: { code: 'TAX-CHECK', name: '纳税核验' }, licenceTypes: ['food-business-licence'], fields: ['premises'], legalReference: '《税收征收管理法》' } })).body;
+    const body = { holderId: HOLDERS.companyA, serviceItem: 'TAX-CHECK', basis: { kind: 'legal-basis', legalBasisId: basis.id }, query: { kind: 'verify', licenceId: foodId }, fields: ['premises'] };
+    expect((await query(tax, body)).status).to.equal(200);
+    await vault.vault.db('legal_bases').where({ id: basis.id }).update({ revoked_at: new Date().toISOString() });
+    const refused = await query(tax, body);
+    expect([refused.status, refused.body.code]).to.deep.equal([403, 'NO_CONSENT']);
+    const logged = await vault.vault.db('access_log').where({ id: refused.body.accessId }).first();
+    expect([logged.result, logged.reason_code]).to.deep.equal(['REFUSED', 'NO_CONSENT']);
+    // The next request is refused before the database: the revoked basis is read fresh.
+    expect((await query(tax, body)).body.code).to.equal('NO_CONSENT');
+  });
+
   it('refuses an expired consent', async () => {
     const consent = (await grant(companyA, { validUntil: new Date(Date.now() + 1200).toISOString() })).body;
     await new Promise((r) => setTimeout(r, 1500));
