@@ -140,6 +140,55 @@ describe('web pages in a browser', function () {
     await page.getByText('Who looked at my data').waitFor();
   });
 
+  it('lets a company appoint an agent, who then signs in, acts for it and grants a consent; a stranger cannot', async () => {
+    const signIn = async (subject: string, company = '') => {
+      await page.goto(`${vault.baseUrl}/app/portal.html`);
+      // The page decides from its stored session which card to show: wait for that before looking.
+      await page.locator('#signin-card:visible, #session-card:visible').first().waitFor();
+      if (await page.locator('#session-card').isVisible()) await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByLabel('Resident ID number or USCC').fill(subject);
+      await page.getByLabel(/Act for a company/).fill(company);
+      await page.getByRole('button', { name: 'Sign in (development only)' }).click();
+    };
+    await signIn(HOLDERS.companyA);
+    await page.getByRole('heading', { name: "The company's agents" }).waitFor();
+    await page.getByLabel("Agent's resident ID number").fill(HOLDERS.personA);
+    await page.getByLabel("Agent's name (optional)").fill('张𠮷');
+    await page.getByRole('button', { name: 'Appoint agent' }).click();
+    await page.getByText('Agent appointed.').waitFor();
+    const agentRow = page.locator('#agent-table tbody tr').first();
+    expect(await agentRow.getByText('Active').isVisible()).to.equal(true);
+    expect(await agentRow.getByText(HOLDERS.personA).isVisible()).to.equal(true);
+
+    await signIn(HOLDERS.personA, HOLDERS.companyA);
+    await page.getByText(`Signed in as ${HOLDERS.personA}, acting for ${HOLDERS.companyA}`).waitFor();
+    await page.locator(`tr[data-licence="${foodId}"]`).waitFor();
+    expect(await page.locator('#agents-card').isVisible()).to.equal(false); // an agent does not appoint agents
+    await page.getByLabel('Department').selectOption(DEPARTMENTS.tax);
+    await page.getByLabel('Service item code').fill('FOOD-PERMIT-CHANGE');
+    await page.getByLabel('Service item / purpose').fill('经办人代为授权');
+    const types = (await vault.request('GET', '/licence-types')).body.items as Array<{ key: string; nameEn: string; fields: Array<{ name: string; labelEn: string }> }>;
+    const food = types.find((x) => x.key === 'food-business-licence')!;
+    await page.getByLabel(food.nameEn, { exact: true }).check();
+    await page.getByLabel(food.fields.find((f) => f.name === 'premises')!.labelEn, { exact: true }).check();
+    await page.getByRole('button', { name: 'Grant consent' }).click();
+    await page.getByText('Consent granted.').waitFor();
+    await page.getByText(`granted by agent ${HOLDERS.personA}`).first().waitFor();
+    await shot('portal-agent-en');
+    const granted = (await vault.request('GET', '/me/consents', { token: await vault.holderToken(HOLDERS.companyA) })).body.items as Array<{ grantedByAgent: string | null; purpose: { text: string } }>;
+    expect(granted.find((c) => c.purpose.text === '经办人代为授权')?.grantedByAgent).to.equal(HOLDERS.personA);
+
+    await signIn(HOLDERS.personB, HOLDERS.companyA);
+    await page.locator('#portal-status').getByText(/not appointed/).waitFor();
+    expect(await page.locator(`tr[data-licence="${foodId}"]`).count()).to.equal(0);
+
+    await signIn(HOLDERS.companyA);
+    await page.locator('#agent-table tbody tr').first().getByRole('button', { name: 'Revoke' }).click();
+    await page.getByText('Agent revoked.').waitFor();
+    expect(await page.locator('#agent-table tbody tr').first().getByText('Revoked').isVisible()).to.equal(true);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+  });
+
   it('verifies a valid, a tampered and a revoked licence in the browser', async () => {
     const fetchPdf = async (id: string) => (await vault.request('GET', `/licences/${id}/document`, { token: market })).bytes;
     const fetchReceipt = async (id: string) => new TextEncoder().encode(JSON.stringify((await vault.request('GET', `/licences/${id}/receipt`, { token: market })).body));

@@ -78,9 +78,13 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method: string, url: string, opts: { token?: string | null; json?: unknown; accept?: string } = {}): Promise<Response> {
+/** `actingFor`: a company's USCC, for a person appointed as its agent (sent as X-Acting-For). */
+export interface ApiOptions { token?: string | null; actingFor?: string | null; json?: unknown; accept?: string }
+
+export async function api(method: string, url: string, opts: ApiOptions = {}): Promise<Response> {
   const headers: Record<string, string> = {};
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.actingFor) headers['x-acting-for'] = opts.actingFor;
   if (opts.accept) headers.accept = opts.accept;
   let body: string | undefined;
   if (opts.json !== undefined) {
@@ -103,7 +107,7 @@ export async function api(method: string, url: string, opts: { token?: string | 
   return res;
 }
 
-export async function apiJson<T>(method: string, url: string, opts: { token?: string | null; json?: unknown } = {}): Promise<T> {
+export async function apiJson<T>(method: string, url: string, opts: ApiOptions = {}): Promise<T> {
   return (await (await api(method, url, opts)).json()) as T;
 }
 

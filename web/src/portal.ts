@@ -1,4 +1,7 @@
-/** Citizen portal: sign in (development IdP), my licences, consents, and who looked at my data. */
+/**
+ * Citizen and company portal: sign in (development IdP), my licences, consents, and who looked at my data.
+ * A company signed in as itself appoints its agents; an appointed person signs in and acts for the company.
+ */
 import { ApiError, api, apiJson, byId, currentLang, departmentName, downloadBlob, el, errorText, formatTime, initPage, onLanguageChange, setStatus, t } from './common.ts';
 import type { Dict } from './common.ts';
 
@@ -10,6 +13,23 @@ const DICT: Dict = {
   nameLabel: { 'zh-CN': '姓名或名称（可选）', en: 'Name (optional)' },
   signInButton: { 'zh-CN': '登录（开发环境）', en: 'Sign in (development only)' },
   signedInAs: { 'zh-CN': '已登录：{subject}', en: 'Signed in as {subject}' },
+  actingForLabel: { 'zh-CN': '代理企业的统一社会信用代码（可选，须已获该企业指定）', en: 'Act for a company: its USCC (optional; you must be its appointed agent)' },
+  signedInActing: { 'zh-CN': '已登录：{subject}，代理 {company}', en: 'Signed in as {subject}, acting for {company}' },
+  agentsTitle: { 'zh-CN': '本企业的经办人', en: "The company's agents" },
+  agentId: { 'zh-CN': '经办人身份证号', en: "Agent's resident ID number" },
+  agentName: { 'zh-CN': '经办人姓名（可选）', en: "Agent's name (optional)" },
+  appointUntil: { 'zh-CN': '授权有效至', en: 'Appointed until' },
+  appointButton: { 'zh-CN': '指定经办人', en: 'Appoint agent' },
+  appointed: { 'zh-CN': '已指定经办人。', en: 'Agent appointed.' },
+  revokeAgent: { 'zh-CN': '撤销', en: 'Revoke' },
+  agentRevoked: { 'zh-CN': '已撤销经办人。', en: 'Agent revoked.' },
+  noAgents: { 'zh-CN': '尚未指定经办人。', en: 'No agents appointed.' },
+  colAgent: { 'zh-CN': '经办人', en: 'Agent' },
+  'agent.ACTIVE': { 'zh-CN': '生效中', en: 'Active' },
+  'agent.PENDING': { 'zh-CN': '未生效', en: 'Not yet valid' },
+  'agent.EXPIRED': { 'zh-CN': '已过期', en: 'Expired' },
+  'agent.REVOKED': { 'zh-CN': '已撤销', en: 'Revoked' },
+  grantedByAgent: { 'zh-CN': '经办人 {id} 授权', en: 'granted by agent {id}' },
   licencesTitle: { 'zh-CN': '我的证照', en: 'My licences' },
   colLicence: { 'zh-CN': '证照', en: 'Licence' },
   colStatus: { 'zh-CN': '状态', en: 'Status' },
@@ -60,18 +80,27 @@ const DICT: Dict = {
 
 const TOKEN_KEY = 'licence-vault.idToken';
 const SUBJECT_KEY = 'licence-vault.subject';
+const ACTING_KEY = 'licence-vault.actingFor';
+const KIND_KEY = 'licence-vault.holderKind';
 
 interface LicenceType { key: string; nameZh: string; nameEn: string; holderKind: string; sharingClass: string; fields: Array<{ name: string; labelZh: string; labelEn: string; disclosable: boolean }> }
 interface Licence { id: string; type: string; status: string; validFrom: string; validUntil: string | null; holder: { kind: string; name: string } }
-interface Consent { id: string; status: string; requester: string; purpose: { code: string; text: string }; licenceTypes: string[]; fields: string[]; validUntil: string; maxUses: number; uses: number }
+interface Consent { id: string; status: string; requester: string; purpose: { code: string; text: string }; licenceTypes: string[]; fields: string[]; validUntil: string; maxUses: number; uses: number; grantedByAgent: string | null }
+interface Appointment { id: string; status: string; agentId: string; agentName: string | null; validUntil: string }
 interface AccessItem { record: { id: string; at: string; requester: string; officialId: string; caseNumber: string; serviceItem: string; basisKind: string; result: string; reasonCode: string; licenceIds: string[] }; receipt: unknown }
 
 let types: LicenceType[] = [];
 let licences: Licence[] = [];
 let consents: Consent[] = [];
 let accesses: AccessItem[] = [];
+let agents: Appointment[] = [];
 
 const token = (): string | null => sessionStorage.getItem(TOKEN_KEY);
+const actingFor = (): string | null => sessionStorage.getItem(ACTING_KEY);
+/** The credentials of every holder call: the token, and the company when acting for one. */
+const auth = () => ({ token: token(), actingFor: actingFor() });
+/** A company signed in as itself (a USCC subject, not acting through an agent) manages its agents. */
+const isCompanyItself = (): boolean => !actingFor() && sessionStorage.getItem(KIND_KEY) === 'organisation';
 const typeName = (key: string): string => {
   const type = types.find((x) => x.key === key);
   return type ? (currentLang() === 'en' ? type.nameEn : type.nameZh) : key;
@@ -97,7 +126,9 @@ function renderSession(): void {
   const signedIn = token() !== null;
   byId('signin-card').hidden = signedIn;
   for (const id of ['session-card', 'licences-card', 'consent-card', 'consents-card', 'accesses-card']) byId(id).hidden = !signedIn;
-  if (signedIn) byId('signed-in-as').textContent = t('signedInAs', { subject: sessionStorage.getItem(SUBJECT_KEY) ?? '' });
+  byId('agents-card').hidden = !signedIn || !isCompanyItself();
+  const subject = sessionStorage.getItem(SUBJECT_KEY) ?? '';
+  if (signedIn) byId('signed-in-as').textContent = actingFor() ? t('signedInActing', { subject, company: actingFor()! }) : t('signedInAs', { subject });
 }
 
 function renderLicences(): void {
@@ -124,7 +155,7 @@ function renderConsentForm(): void {
   const chosen = select.value;
   select.replaceChildren(...['11110105000010030Y', '11110105000010065H'].map((code) => el('option', { value: code }, departmentName(code))));
   if (chosen) select.value = chosen;
-  const kind = (sessionStorage.getItem(SUBJECT_KEY) ?? '').length === 18 && /[A-Z]/.test((sessionStorage.getItem(SUBJECT_KEY) ?? '').slice(0, 17)) ? 'organisation' : null;
+  const kind = actingFor() ? 'organisation' : sessionStorage.getItem(KIND_KEY);
   const box = byId('consent-types');
   const checked = new Set([...box.querySelectorAll<HTMLInputElement>('input:checked')].map((i) => i.value));
   const mine = new Set(licences.map((l) => l.type));
@@ -159,7 +190,8 @@ function renderConsents(): void {
     }
     return el('tr', { 'data-consent': c.id },
       cell(t('department'), departmentName(c.requester)),
-      cell(t('colPurpose'), `${c.purpose.text} (${c.purpose.code})`, el('br'), el('span', { class: 'small muted' }, `${c.licenceTypes.map(typeName).join(', ')} · ${c.fields.map(fieldLabel).join(', ')}`)),
+      cell(t('colPurpose'), `${c.purpose.text} (${c.purpose.code})`, el('br'), el('span', { class: 'small muted' }, `${c.licenceTypes.map(typeName).join(', ')} · ${c.fields.map(fieldLabel).join(', ')}`),
+        ...(c.grantedByAgent ? [el('br'), el('span', { class: 'small muted' }, t('grantedByAgent', { id: c.grantedByAgent }))] : [])),
       cell(t('colStatus'), el('span', { class: `pill ${c.status === 'ACTIVE' ? 'good' : 'bad'}` }, t(`consent.${c.status}`))),
       cell(t('colUses'), `${c.uses} / ${c.maxUses}`),
       cell(t('colUntil'), formatTime(c.validUntil)),
@@ -188,8 +220,28 @@ function renderAccesses(): void {
   })));
 }
 
+function renderAgents(): void {
+  const box = byId('agents');
+  if (agents.length === 0) return box.replaceChildren(el('p', { class: 'muted' }, t('noAgents')));
+  box.replaceChildren(table('agent-table', [t('colAgent'), t('colStatus'), t('colUntil'), t('colActions')], agents.map((a) => {
+    let action: Node | null = null;
+    if (a.status === 'ACTIVE' || a.status === 'PENDING') {
+      const button = el('button', { type: 'button', class: 'secondary' }, t('revokeAgent'));
+      button.addEventListener('click', () => void revokeAgent(a.id));
+      action = button;
+    }
+    return el('tr', { 'data-agent': a.id },
+      cell(t('colAgent'), a.agentName ?? '', el('br'), el('span', { class: 'mono small' }, a.agentId)),
+      cell(t('colStatus'), el('span', { class: `pill ${a.status === 'ACTIVE' ? 'good' : 'bad'}` }, t(`agent.${a.status}`))),
+      cell(t('colUntil'), formatTime(a.validUntil)),
+      cell(t('colActions'), action),
+    );
+  })));
+}
+
 function renderAll(): void {
   renderSession();
+  renderAgents();
   renderLicences();
   renderConsentForm();
   renderConsents();
@@ -212,14 +264,16 @@ async function loadAll(): Promise<void> {
   await handle('portal-status', async () => {
     if (types.length === 0) types = (await apiJson<{ items: LicenceType[] }>('GET', '/licence-types')).items;
     if (!token()) return renderAll();
-    const [l, c, a] = await Promise.all([
-      apiJson<{ items: Licence[] }>('GET', '/licences', { token: token() }),
-      apiJson<{ items: Consent[] }>('GET', '/me/consents', { token: token() }),
-      apiJson<{ items: AccessItem[] }>('GET', '/me/accesses', { token: token() }),
+    const [l, c, a, g] = await Promise.all([
+      apiJson<{ items: Licence[] }>('GET', '/licences', auth()),
+      apiJson<{ items: Consent[] }>('GET', '/me/consents', auth()),
+      apiJson<{ items: AccessItem[] }>('GET', '/me/accesses', auth()),
+      isCompanyItself() ? apiJson<{ items: Appointment[] }>('GET', '/me/agents', auth()) : Promise.resolve({ items: [] }),
     ]);
     licences = l.items;
     consents = c.items;
     accesses = a.items;
+    agents = g.items;
     renderAll();
   });
 }
@@ -229,9 +283,13 @@ async function signIn(e: Event): Promise<void> {
   await handle('signin-status', async () => {
     const subject = byId<HTMLInputElement>('subject').value.trim();
     const name = byId<HTMLInputElement>('holder-name').value.trim();
-    const res = await apiJson<{ id_token: string; subject: string }>('POST', '/dev-idp/token', { json: { subject, ...(name ? { name } : {}) } });
+    const company = byId<HTMLInputElement>('acting-for').value.trim();
+    const res = await apiJson<{ id_token: string; subject: string; holder_kind: string }>('POST', '/dev-idp/token', { json: { subject, ...(name ? { name } : {}) } });
     sessionStorage.setItem(TOKEN_KEY, res.id_token);
     sessionStorage.setItem(SUBJECT_KEY, res.subject);
+    sessionStorage.setItem(KIND_KEY, res.holder_kind);
+    if (company) sessionStorage.setItem(ACTING_KEY, company);
+    else sessionStorage.removeItem(ACTING_KEY);
     setStatus(byId('signin-status'), '');
     await loadAll();
   });
@@ -239,7 +297,7 @@ async function signIn(e: Event): Promise<void> {
 
 async function downloadDocument(id: string, preview: boolean): Promise<void> {
   await handle('licences-status', async () => {
-    const blob = await (await api('GET', `/licences/${encodeURIComponent(id)}/document`, { token: token() })).blob();
+    const blob = await (await api('GET', `/licences/${encodeURIComponent(id)}/document`, auth())).blob();
     if (preview) {
       window.open(URL.createObjectURL(new Blob([blob], { type: 'application/pdf' })), '_blank', 'noopener');
       return;
@@ -253,7 +311,7 @@ async function downloadDocument(id: string, preview: boolean): Promise<void> {
 async function downloadReceipt(id: string): Promise<void> {
   await handle('licences-status', async () => {
     try {
-      const blob = await (await api('GET', `/licences/${encodeURIComponent(id)}/receipt`, { token: token() })).blob();
+      const blob = await (await api('GET', `/licences/${encodeURIComponent(id)}/receipt`, auth())).blob();
       const file = `${id}.receipt.json`;
       downloadBlob(blob, file);
       setStatus(byId('licences-status'), t('downloaded', { file }), 'ok');
@@ -271,7 +329,7 @@ async function grant(e: Event): Promise<void> {
     const fields = [...byId('consent-fields').querySelectorAll<HTMLInputElement>('input:checked')].map((i) => i.value);
     const until = byId<HTMLInputElement>('consent-until').value;
     await apiJson('POST', '/me/consents', {
-      token: token(),
+      ...auth(),
       json: {
         requester: byId<HTMLSelectElement>('consent-requester').value,
         purpose: { code: byId<HTMLInputElement>('consent-code').value.trim(), text: byId<HTMLInputElement>('consent-text').value.trim() },
@@ -288,14 +346,35 @@ async function grant(e: Event): Promise<void> {
 
 async function withdraw(id: string): Promise<void> {
   await handle('consents-status', async () => {
-    await apiJson('POST', `/me/consents/${encodeURIComponent(id)}/withdrawal`, { token: token() });
+    await apiJson('POST', `/me/consents/${encodeURIComponent(id)}/withdrawal`, auth());
     await loadAll();
     setStatus(byId('consents-status'), t('withdrawn'), 'ok');
   });
 }
 
-function defaultUntil(): string {
-  const d = new Date(Date.now() + 30 * 86400_000);
+async function appointAgent(e: Event): Promise<void> {
+  e.preventDefault();
+  await handle('agents-status', async () => {
+    const agentName = byId<HTMLInputElement>('agent-name').value.trim();
+    await apiJson('POST', '/me/agents', {
+      ...auth(),
+      json: { agentId: byId<HTMLInputElement>('agent-id').value.trim(), ...(agentName ? { agentName } : {}), validUntil: new Date(byId<HTMLInputElement>('agent-until').value).toISOString() },
+    });
+    await loadAll();
+    setStatus(byId('agents-status'), t('appointed'), 'ok');
+  });
+}
+
+async function revokeAgent(id: string): Promise<void> {
+  await handle('agents-status', async () => {
+    await apiJson('POST', `/me/agents/${encodeURIComponent(id)}/revocation`, auth());
+    await loadAll();
+    setStatus(byId('agents-status'), t('agentRevoked'), 'ok');
+  });
+}
+
+function defaultUntil(days = 30): string {
+  const d = new Date(Date.now() + days * 86400_000);
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
@@ -303,13 +382,17 @@ function defaultUntil(): string {
 initPage(DICT);
 onLanguageChange(renderAll);
 byId<HTMLInputElement>('consent-until').value = defaultUntil();
+byId<HTMLInputElement>('agent-until').value = defaultUntil(365);
+byId('agent-form').addEventListener('submit', (e) => void appointAgent(e));
 byId('signin-form').addEventListener('submit', (e) => void signIn(e));
 byId('consent-form').addEventListener('submit', (e) => void grant(e));
 byId('refresh').addEventListener('click', () => void loadAll());
 byId('sign-out').addEventListener('click', () => {
   sessionStorage.removeItem(TOKEN_KEY);
   sessionStorage.removeItem(SUBJECT_KEY);
-  licences = []; consents = []; accesses = [];
+  sessionStorage.removeItem(ACTING_KEY);
+  sessionStorage.removeItem(KIND_KEY);
+  licences = []; consents = []; accesses = []; agents = [];
   renderAll();
 });
 void loadAll();
