@@ -39,8 +39,12 @@ export function accessRecordSha256(record: AccessRecord): string {
   return crypto.createHash('sha256').update(canonicalLeaf(record as unknown as Record<string, unknown>)).digest('hex');
 }
 
-export function accessLeaf(record: AccessRecord) {
-  return { kind: 'access', accessId: record.id, at: record.at, requester: record.requester, serviceItem: record.serviceItem, result: record.result, reasonCode: record.reasonCode, recordSha256: accessRecordSha256(record) };
+/**
+ * The public leaf of an access record. `recordSha256` is the hash stored when the request was recorded:
+ * the leaf commits to the record as it was then, so a row changed before sequencing no longer matches.
+ */
+export function accessLeaf(record: AccessRecord, recordSha256: string) {
+  return { kind: 'access', accessId: record.id, at: record.at, requester: record.requester, serviceItem: record.serviceItem, result: record.result, reasonCode: record.reasonCode, recordSha256 };
 }
 
 function accessRow(record: AccessRecord) {
@@ -144,8 +148,7 @@ export class ExchangeStore implements SharedCounterStore {
     return this.db.transaction(async (trx) => {
       const rows = await trx('access_log').whereNull('leaf_index').orderBy('seq').limit(batchSize).forUpdate().skipLocked();
       if (rows.length === 0) return 0;
-      const records = rows.map(accessFromRow);
-      const indices = await appendLeaves(trx, records.map((r) => ({ origin: this.accessLogOrigin, subject: r.id, leaf: accessLeaf(r) })));
+      const indices = await appendLeaves(trx, rows.map((row) => ({ origin: this.accessLogOrigin, subject: row.id, leaf: accessLeaf(accessFromRow(row), row.record_sha256) })));
       // One statement for the whole batch, not one per record: this runs as often as requests arrive.
       await trx.raw(
         `UPDATE access_log SET leaf_index = v.leaf_index FROM (VALUES ${rows.map(() => '(?::text, ?::bigint)').join(', ')}) AS v(id, leaf_index) WHERE access_log.id = v.id`,

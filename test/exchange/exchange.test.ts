@@ -283,6 +283,19 @@ describe('consent-checked exchange', function () {
     expect(other.body.items.map((i: { record: { holderId: string; reasonCode: string } }) => [i.record.holderId, i.record.reasonCode])).to.deep.equal([[HOLDERS.companyB, 'LICENCE_NOT_FOUND']]);
     expect(JSON.stringify(other.body)).to.not.include(foodId);
   });
+
+  it('lets the holder detect an access record changed before it was sequenced: its leaf keeps the hash taken at the request', async () => {
+    const consent = (await grant(companyA)).body;
+    const res = await query(tax, { holderId: HOLDERS.companyA, basis: { kind: 'consent', consentId: consent.id }, query: { kind: 'verify', licenceId: foodId }, fields: ['premises'] });
+    // Someone with database access rewrites who asked, before the anchorer appends the record.
+    await vault.vault.db('access_log').where({ id: res.body.accessId }).update({ official_id: 'someone-else' });
+    await vault.vault.anchorer.runOnce(true);
+    const items = (await vault.request('GET', '/me/accesses', { token: companyA })).body.items as Array<{ record: Record<string, any>; receipt: Record<string, any> }>;
+    const changed = items.find((i) => i.record.id === res.body.accessId)!;
+    expect(changed.record.officialId).to.equal('someone-else');
+    expect(JSON.parse(changed.receipt.leafData).recordSha256).to.not.equal(accessRecordSha256(changed.record as never));
+    expect(JSON.parse(changed.receipt.leafData).recordSha256).to.equal(accessRecordSha256({ ...changed.record, officialId: 'official-007' } as never));
+  });
 });
 
 describe('exchange rate limits and alerts', function () {
