@@ -46,6 +46,16 @@ describe('web pages in a browser', function () {
     return file;
   };
   const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  /** Fills the portal's consent form for the tax bureau: food business licence, one field, by their English labels. */
+  const fillFoodConsent = async (purpose: string, field: string) => {
+    await page.getByLabel('Department').selectOption(DEPARTMENTS.tax);
+    await page.getByLabel('Service item code').fill('FOOD-PERMIT-CHANGE');
+    await page.getByLabel('Service item / purpose').fill(purpose);
+    const types = (await vault.request('GET', '/licence-types')).body.items as Array<{ key: string; nameEn: string; fields: Array<{ name: string; labelEn: string }> }>;
+    const food = types.find((x) => x.key === 'food-business-licence')!;
+    await page.getByLabel(food.nameEn, { exact: true }).check();
+    await page.getByLabel(food.fields.find((f) => f.name === field)!.labelEn, { exact: true }).check();
+  };
 
   before(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
@@ -93,13 +103,7 @@ describe('web pages in a browser', function () {
     expect(JSON.parse(fs.readFileSync(await receiptDownload.path(), 'utf8')).licenceId).to.equal(foodId);
 
     // grant
-    await page.getByLabel('Department').selectOption(DEPARTMENTS.tax);
-    await page.getByLabel('Service item code').fill('FOOD-PERMIT-CHANGE');
-    await page.getByLabel('Service item / purpose').fill('食品经营许可变更核验');
-    const types = (await vault.request('GET', '/licence-types')).body.items as Array<{ key: string; nameEn: string; fields: Array<{ name: string; labelEn: string }> }>;
-    const food = types.find((x) => x.key === 'food-business-licence')!;
-    await page.getByLabel(food.nameEn, { exact: true }).check();
-    await page.getByLabel(food.fields.find((f) => f.name === 'legalRepresentative')!.labelEn, { exact: true }).check();
+    await fillFoodConsent('食品经营许可变更核验', 'legalRepresentative');
     await page.getByLabel('Maximum uses').fill('5');
     await page.getByRole('button', { name: 'Grant consent' }).click();
     await page.getByText('Consent granted.').waitFor();
@@ -164,13 +168,7 @@ describe('web pages in a browser', function () {
     await page.getByText(`Signed in as ${HOLDERS.personA}, acting for ${HOLDERS.companyA}`).waitFor();
     await page.locator(`tr[data-licence="${foodId}"]`).waitFor();
     expect(await page.locator('#agents-card').isVisible()).to.equal(false); // an agent does not appoint agents
-    await page.getByLabel('Department').selectOption(DEPARTMENTS.tax);
-    await page.getByLabel('Service item code').fill('FOOD-PERMIT-CHANGE');
-    await page.getByLabel('Service item / purpose').fill('经办人代为授权');
-    const types = (await vault.request('GET', '/licence-types')).body.items as Array<{ key: string; nameEn: string; fields: Array<{ name: string; labelEn: string }> }>;
-    const food = types.find((x) => x.key === 'food-business-licence')!;
-    await page.getByLabel(food.nameEn, { exact: true }).check();
-    await page.getByLabel(food.fields.find((f) => f.name === 'premises')!.labelEn, { exact: true }).check();
+    await fillFoodConsent('经办人代为授权', 'premises');
     await page.getByRole('button', { name: 'Grant consent' }).click();
     await page.getByText('Consent granted.').waitFor();
     await page.getByText(`granted by agent ${HOLDERS.personA}`).first().waitFor();
