@@ -47,11 +47,12 @@ export function accessLeaf(record: AccessRecord, recordSha256: string) {
   return { kind: 'access', accessId: record.id, at: record.at, requester: record.requester, serviceItem: record.serviceItem, result: record.result, reasonCode: record.reasonCode, recordSha256 };
 }
 
+/** The access_log row of a record, its JSON columns as arrays (JSON text for knex is made where knex needs it). */
 function accessRow(record: AccessRecord) {
   return {
     id: record.id, at: record.at, requester_code: record.requester, official_id: record.officialId, case_number: record.caseNumber,
     service_item: record.serviceItem, basis_kind: record.basisKind, basis_id: record.basisId, holder_id: record.holderId,
-    licence_ids: JSON.stringify(record.licenceIds), fields: JSON.stringify(record.fields), result: record.result,
+    licence_ids: record.licenceIds, fields: record.fields, result: record.result,
     reason_code: record.reasonCode, record_sha256: accessRecordSha256(record),
   };
 }
@@ -108,14 +109,17 @@ export class ExchangeStore implements SharedCounterStore {
 
   /** Records one exchange request; the sequencer appends it to the access log shortly after. */
   async recordAccess(record: AccessRecord): Promise<void> {
-    await this.db('access_log').insert(accessRow(record));
+    const row = accessRow(record);
+    // knex would send a JS array as a PostgreSQL array, not as jsonb.
+    await this.db('access_log').insert({ ...row, licence_ids: JSON.stringify(row.licence_ids), fields: JSON.stringify(row.fields) });
   }
 
   /**
    * Records an allowed request and returns the current status of each licence it names, or null, recording
    * nothing, when the request's consent is no longer usable at `now` (withdrawn, expired or used up
-   * meanwhile) or its legal basis has been revoked. Under a consent one use is spent if and only if the access is recorded, and the consent's
-   * row lock serialises concurrent uses, so a 3-use consent answers exactly 3 of 50 parallel requests.
+   * meanwhile) or its legal basis has been revoked. Under a consent one use is spent if and only if the
+   * access is recorded, and the consent's row lock serialises concurrent uses, so a 3-use consent answers
+   * exactly 3 of 50 parallel requests.
    * Requests arriving while a batch is being written go together in the next one (group commit): under
    * load, one round trip and one commit serve many requests (see record_allowed_accesses, migration 006).
    */
@@ -127,8 +131,7 @@ export class ExchangeStore implements SharedCounterStore {
     const batch = items.map(({ record, basis, now }) => ({
       consentId: basis && 'consentId' in basis ? basis.consentId : null,
       legalBasisId: basis && 'legalBasisId' in basis ? basis.legalBasisId : null,
-      now: now.toISOString(), licenceIds: record.licenceIds,
-      row: { ...accessRow(record), licence_ids: record.licenceIds, fields: record.fields },
+      now: now.toISOString(), row: accessRow(record),
     }));
     const result = await this.db.raw<{ rows: Array<{ ord: number; statuses: Record<string, LicenceStatus> | null }> }>(
       'SELECT ord, statuses FROM record_allowed_accesses(?::jsonb)', [JSON.stringify(batch)],

@@ -113,6 +113,7 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
   memoizeOperations(api.router);
   assertEveryOperationHandled(api, options.handlers);
 
+  const withOperation = (res: Response, value: object) => ({ ...value, operation: (res.locals as Locals | undefined)?.operationId });
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -128,8 +129,8 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
       },
       // The operation is known only after routing, so it goes into the completion line itself: as a
       // customProps binding it cost two child loggers per request (one before routing, one after).
-      customSuccessObject: (_req, res, value) => ({ ...value, operation: (res.locals as Locals | undefined)?.operationId }),
-      customErrorObject: (_req, res, _error, value) => ({ ...value, operation: (res.locals as Locals | undefined)?.operationId }),
+      customSuccessObject: (_req, res, value) => withOperation(res, value),
+      customErrorObject: (_req, res, _error, value) => withOperation(res, value),
       // A request is logged by what identifies it, not with all its headers, and a response by its status:
       // shorter lines, less work per request, and no header (a bearer token, a cookie, one a client makes
       // up, a Set-Cookie) can reach the log.

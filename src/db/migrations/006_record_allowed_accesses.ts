@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 
 /**
  * Records a batch of allowed exchange requests in one statement (group commit, see ExchangeStore).
- * Each element is { consentId, legalBasisId, now, licenceIds, row }, where row holds the access_log columns.
+ * Each element is { consentId, legalBasisId, now, row }, where row holds the access_log columns.
  * Elements are handled in order, exactly as one statement each would be: under a consent, one use is spent if
  * and only if the access is recorded, and an element whose consent is withdrawn, expired or used up is
  * skipped; so is one whose legal basis has been revoked. Returns the position (1-based) of each recorded
@@ -40,7 +40,7 @@ BEGIN
       FROM jsonb_populate_record(NULL::access_log, item->'row') AS r;
     ord := position;
     SELECT jsonb_object_agg(l.id, l.status) INTO statuses
-      FROM licences l WHERE l.id IN (SELECT jsonb_array_elements_text(item->'licenceIds'));
+      FROM licences l WHERE l.id IN (SELECT jsonb_array_elements_text(item->'row'->'licence_ids'));
     RETURN NEXT;
   END LOOP;
 END
