@@ -50,7 +50,7 @@ import { agentRoutes } from './agents/agent-routes.ts';
 import { AgentService } from './agents/agent-service.ts';
 import { createAgentStore } from './agents/agent-store.ts';
 import { createConsentStore } from './consent/consent-store.ts';
-import { DocumentLinks } from './exchange/document-links.ts';
+import { DocumentLinks, redactDocumentLinks } from './exchange/document-links.ts';
 import { ExchangeService } from './exchange/exchange-service.ts';
 import { exchangeRoutes } from './exchange/exchange-routes.ts';
 import { ExchangeStore } from './exchange/exchange-store.ts';
@@ -186,6 +186,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
     logger, metrics, maxBodyBytes: config.maxBodyBytes, authenticate, actFor: (principal, company) => agents.actFor(principal, company),
     largeBodyRoutes: [{ path: '/verify', maxBytes: 12 * 1024 * 1024 }],
     trustProxy: config.trustProxy,
+    redactUrl: redactDocumentLinks,
     rateLimits: [{ path: '/verify', windowMs: 60_000, limit: config.verifyRateLimitPerMinute }],
     uploadRoutes: [{
       path: '/digitize/jobs',

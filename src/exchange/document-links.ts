@@ -30,3 +30,8 @@ export class DocumentLinks {
     return crypto.createHmac('sha256', this.secret).update(payload).digest('base64url');
   }
 }
+
+/** A document link's path with its signature replaced, for logs: the link is a bearer capability until it expires. */
+export function redactDocumentLinks(url: string): string {
+  return url.replace(/(\/exchange\/documents\/[^/.?#]*)\.[^/?#]*/g, '$1.[redacted]');
+}

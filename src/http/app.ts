@@ -3,19 +3,18 @@
  * validates every request; handlers return HttpResult values that this module writes. Errors leave as
  * RFC 9457 problem+json, never as stack traces.
  */
-import crypto from 'node:crypto';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { rateLimit } from 'express-rate-limit';
 import { OpenAPIBackend } from 'openapi-backend';
 import type { Context } from 'openapi-backend';
-import { pinoHttp } from 'pino-http';
 import addFormatsModule from 'ajv-formats';
 import type { Principal } from '../auth/principal.ts';
 import { isDatabaseUnavailableError } from '../db/database.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { loggedRequestId, requestTelemetry } from '../observability/request-telemetry.ts';
 import { loadOpenApiDocument, memoizeOperations } from './openapi-document.ts';
 import { ApiProblem, problems } from './problem.ts';
 import type { FieldProblem } from './problem.ts';
@@ -40,6 +39,8 @@ export interface AppOptions {
   rateLimits?: Array<{ path: string; windowMs: number; limit: number }>;
   /** Middleware mounted before the body parsers (multipart uploads). */
   uploadRoutes?: Array<{ path: string; handler: express.RequestHandler }>;
+  /** Rewrites a URL before it is logged (signed links carry their capability in the path). */
+  redactUrl?: (url: string) => string;
   /** Reverse-proxy hops to trust for the client address (rate limits, logs). */
   trustProxy?: number | null;
 }
@@ -113,44 +114,12 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
   memoizeOperations(api.router);
   assertEveryOperationHandled(api, options.handlers);
 
-  const withOperation = (res: Response, value: object) => ({ ...value, operation: (res.locals as Locals | undefined)?.operationId });
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   if (options.trustProxy) app.set('trust proxy', options.trustProxy);
-  app.use(
-    pinoHttp({
-      logger: options.logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : crypto.randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      // The operation is known only after routing, so it goes into the completion line itself: as a
-      // customProps binding it cost two child loggers per request (one before routing, one after).
-      customSuccessObject: (_req, res, value) => withOperation(res, value),
-      customErrorObject: (_req, res, _error, value) => withOperation(res, value),
-      // A request is logged by what identifies it, not with all its headers, and a response by its status:
-      // shorter lines, less work per request, and no header (a bearer token, a cookie, one a client makes
-      // up, a Set-Cookie) can reach the log.
-      serializers: {
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string; headers: Record<string, unknown> }) => ({
-          id: req.id, method: req.method, url: req.url, remoteAddress: req.remoteAddress, userAgent: req.headers['user-agent'], actingFor: req.headers['x-acting-for'],
-        }),
-      },
-    }),
-  );
+  app.use(requestTelemetry({ logger: options.logger, metrics: options.metrics, operationOf: (res) => (res as Response).locals?.operationId as string | undefined, redactUrl: options.redactUrl }));
   app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'img-src': ["'self'", 'data:'] } } }));
-  app.use((req, res, next) => {
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      options.metrics.httpDuration.observe({ operation: (res.locals as Locals).operationId ?? 'none', method: req.method, status: String(res.statusCode) }, seconds);
-    });
-    next();
-  });
   for (const mount of options.staticMounts ?? []) app.use(mount.path, express.static(mount.directory, { index: false, fallthrough: false }));
   for (const limit of options.rateLimits ?? []) {
     app.use(limit.path, rateLimit({
@@ -179,7 +148,7 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
   });
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const problem = edgeProblem(error);
-    if (problem.status >= 500) req.log.error({ err: error }, 'request failed');
+    if (problem.status >= 500) options.logger.error({ err: error, req: { id: loggedRequestId(req) } }, 'request failed');
     writeResult(res, problemResult(problem), req.path);
   });
   return app;

@@ -107,6 +107,7 @@ describe('attack suite: requests generated from openapi.yaml', function () {
     secrets.push(await vault.clientAssertion(DEPARTMENTS.market));
     const issued = await vault.request('POST', '/licences', { token: tokens.issuer, json: businessLicenceRequest() });
     expect(issued.status).to.equal(201);
+    secrets.push(await documentLinkSignature(vault, tokens));
     const api = new OpenAPIBackend({ definition: loadOpenApiDocument() as never, quick: true });
     await api.init();
     targets = (api.getOperations() as Array<Record<string, any>>).map((op) => {
@@ -209,3 +210,28 @@ describe('attack suite: requests generated from openapi.yaml', function () {
     }
   });
 });
+
+/**
+ * A consented download link is a bearer capability until it expires: fetch one, so its request is logged,
+ * and return its signature, which must not reach the log.
+ */
+async function documentLinkSignature(vault: TestVault, tokens: Record<string, string | undefined>): Promise<string> {
+  const food = await vault.request('POST', '/licences', {
+    token: tokens.issuer,
+    json: { type: 'food-business-licence', holder: { id: HOLDERS.companyA, name: '北京餐饮管理有限公司' }, fields: { legalRepresentative: '张三', premises: '北京市朝阳区建国路1号', mainBusinessFormat: '餐饮服务经营者', businessItems: '热食类食品制售' } },
+  });
+  const consent = await vault.request('POST', '/me/consents', {
+    token: tokens.holder,
+    json: { requester: DEPARTMENTS.tax, purpose: { code: 'FOOD-PERMIT-CHANGE', text: 'attack suite' }, licenceTypes: ['food-business-licence'], fields: ['premises'], validUntil: new Date(Date.now() + 3600_000).toISOString(), maxUses: 5, allowDocument: true },
+  });
+  const answer = await vault.request('POST', '/exchange/queries', {
+    token: tokens.requester,
+    json: { holderId: HOLDERS.companyA, serviceItem: 'FOOD-PERMIT-CHANGE', caseNumber: 'A-1', officialId: 'attack', basis: { kind: 'consent', consentId: consent.body.id }, query: { kind: 'verify', licenceId: food.body.id }, fields: ['premises'], includeDocument: true },
+  });
+  const link = new URL(answer.body.results[0].documentUrl as string);
+  expect((await vault.request('GET', link.pathname)).status).to.equal(200);
+  const signature = link.pathname.split('.').pop()!;
+  expect(signature.length).to.be.greaterThan(40);
+  return signature;
+}
+
