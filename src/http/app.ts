@@ -15,7 +15,7 @@ import { isDatabaseUnavailableError } from '../db/database.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { loggedRequestId, requestTelemetry } from '../observability/request-telemetry.ts';
-import { loadOpenApiDocument, memoizeOperations } from './openapi-document.ts';
+import { loadOpenApiDocument, precompileRouting } from './openapi-document.ts';
 import { ApiProblem, problems } from './problem.ts';
 import type { FieldProblem } from './problem.ts';
 import type { HttpResult, OperationHandlers, RequestContext } from './http-types.ts';
@@ -111,7 +111,7 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
     });
   }
   await api.init();
-  memoizeOperations(api.router);
+  precompileRouting(api.router as never);
   assertEveryOperationHandled(api, options.handlers);
 
   const app = express();

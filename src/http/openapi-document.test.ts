@@ -1,0 +1,91 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { OpenAPIBackend } from 'openapi-backend';
+import { loadOpenApiDocument, precompileRouting } from './openapi-document.ts';
+
+/** What a router answers for a request: the operation's id, or the error it throws (404 / 405). */
+function routed(router: { matchOperation(req: { method: string; path: string }, strict?: boolean): unknown }, method: string, path: string): string {
+  try {
+    const operation = router.matchOperation({ method, path }, true) as { operationId?: string };
+    return operation.operationId ?? '(no id)';
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+describe('precompiled routing', () => {
+  let original: OpenAPIBackend;
+  let precompiled: OpenAPIBackend;
+  let templates: string[];
+
+  before(async () => {
+    original = new OpenAPIBackend({ definition: loadOpenApiDocument() as never, quick: true });
+    precompiled = new OpenAPIBackend({ definition: loadOpenApiDocument() as never, quick: true });
+    await Promise.all([original.init(), precompiled.init()]);
+    precompileRouting(precompiled.router as never);
+    templates = [...new Set(original.getOperations().map((operation) => operation.path))];
+  });
+
+  const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'get'];
+
+  it("routes every path of openapi.yaml, under every method, to what openapi-backend's own router chooses", () => {
+    let compared = 0;
+    for (const template of templates) {
+      for (const value of ['x', 'abc-123', '%E4%B8%AD', 'documents', 'history', 'status-changes']) {
+        const path = template.replace(/\{[^}]+\}/g, value);
+        for (const candidate of [path, `${path}/`, `${path}?a=1`, `${path}/extra`]) {
+          for (const method of methods) {
+            expect(routed(precompiled.router, method, candidate), `${method} ${candidate}`).to.equal(routed(original.router, method, candidate));
+            compared++;
+          }
+        }
+      }
+    }
+    // A router that always answered 404 would agree on none of the routed paths above.
+    expect(templates.map((t) => routed(precompiled.router, 'GET', t.replace(/\{[^}]+\}/g, 'x'))).filter((r) => !r.startsWith('40'))).to.have.length.greaterThan(20);
+    expect(compared).to.be.greaterThan(1000);
+  });
+
+  it('agrees with it on arbitrary paths built from the API\'s own segments', () => {
+    const segments = [...new Set(templates.flatMap((t) => t.split('/')).filter(Boolean)), 'x', '', '..', '.', 'a.b'];
+    fc.assert(
+      fc.property(fc.constantFrom(...methods), fc.array(fc.constantFrom(...segments), { maxLength: 5 }), fc.boolean(), (method, parts, trailing) => {
+        const path = `/${parts.join('/')}${trailing ? '/' : ''}`;
+        expect(routed(precompiled.router, method, path), `${method} ${path}`).to.equal(routed(original.router, method, path));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('agrees with it where templates overlap (exact path first, then the longest literal part, then 405)', async () => {
+    const op = (operationId: string) => ({ operationId, responses: { 200: { description: 'ok' } } });
+    const definition = {
+      openapi: '3.0.3', info: { title: 'overlap', version: '1' },
+      // The most general template comes first: the router must still prefer the more specific ones.
+      paths: {
+        '/{y}/{z}': { get: op('getYZ'), patch: op('patchYZ') },
+        '/a/{x}': { get: op('getAX'), delete: op('deleteAX') },
+        '/a/b': { post: op('postAB') },
+        '/{y}/b': { get: op('getYB'), put: op('putYB') },
+        '/a/{x}/c.json': { get: op('getAXC') },
+        '/a/b/c.json': { put: op('putABC') },
+      },
+    };
+    const plain = new OpenAPIBackend({ definition: definition as never, quick: true });
+    const compiled = new OpenAPIBackend({ definition: structuredClone(definition) as never, quick: true });
+    await Promise.all([plain.init(), compiled.init()]);
+    precompileRouting(compiled.router as never);
+    const answers = new Set<string>();
+    const declared = Object.keys(definition.paths).map((template) => template.replace(/\{[^}]+\}/g, 'b'));
+    const anyPath = fc.array(fc.constantFrom('a', 'b', 'c.json', 'cxjson', 'x'), { minLength: 1, maxLength: 3 }).map((parts) => `/${parts.join('/')}`);
+    fc.assert(
+      fc.property(fc.constantFrom(...methods), fc.oneof(fc.constantFrom(...declared), anyPath), (method, path) => {
+        const answer = routed(compiled.router, method, path);
+        answers.add(answer.split(':')[0]!);
+        expect(answer, `${method} ${path}`).to.equal(routed(plain.router, method, path));
+      }),
+      { numRuns: 3000 },
+    );
+    expect([...answers]).to.include.members(['getAX', 'postAB', 'getYB', 'getYZ', 'patchYZ', 'getAXC', 'putABC', '404-notFound', '405-methodNotAllowed']);
+  });
+});
