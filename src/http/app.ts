@@ -174,7 +174,16 @@ function writeResult(res: Response, result: HttpResult, path: string): void {
   for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
   if (result.json !== undefined) {
     const json = result.contentType === 'application/problem+json' ? { ...(result.json as object), instance: path } : result.json;
-    res.type(result.contentType ?? 'application/json').send(JSON.stringify(json));
+    const text = JSON.stringify(json);
+    res.setHeader('Content-Type', `${result.contentType ?? 'application/json'}; charset=utf-8`);
+    // A GET's answer gets express's ETag and 304 handling; any other method's answer is not cacheable, so
+    // it is written as is, without hashing the body for an ETag nobody can use.
+    if (res.req.method === 'GET' || res.req.method === 'HEAD') {
+      res.send(text);
+    } else {
+      res.setHeader('Content-Length', Buffer.byteLength(text));
+      res.end(text);
+    }
   } else if (result.body !== undefined) {
     res.type(result.contentType ?? 'application/octet-stream').send(typeof result.body === 'string' ? result.body : Buffer.from(result.body));
   } else {

@@ -3,6 +3,7 @@
  * changes → renew, authorisation, and bad input. Every response is validated against openapi.yaml by
  * the TestVault client.
  */
+import http from 'node:http';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -56,6 +57,23 @@ describe('licence API (embedded defaults)', function () {
       expect(byHolder.body).to.deep.equal(byIssuer.body);
       const list = await vault.request('GET', '/licences', { token: companyA });
       expect(list.body.items.map((l: { id: string }) => l.id)).to.include(id);
+    });
+
+    it('tags a read with an ETag a client can revalidate with (304), and a write with none', async () => {
+      const read = await vault.request('GET', `/licences/${id}`, { token: companyA });
+      const etag = read.headers.get('etag');
+      expect(etag).to.match(/^W\/"[0-9a-f]+-/);
+      // Straight to the server (a 304 has no body for the contract check to read), and not with fetch,
+      // which turns a conditional request into a Cache-Control: no-cache one.
+      const again = await new Promise<number>((resolve, reject) => {
+        http.get(`${vault.baseUrl}/licences/${id}`, { headers: { authorization: `Bearer ${companyA}`, 'if-none-match': etag! } }, (res) => resolve(res.resume().statusCode!)).on('error', reject);
+      });
+      expect(again).to.equal(304);
+      const write = await vault.request('POST', '/licences', { token: market, json: businessLicenceRequest() });
+      expect(write.status).to.equal(201);
+      expect(write.headers.get('etag')).to.equal(null);
+      expect(write.headers.get('content-type')).to.equal('application/json; charset=utf-8');
+      expect(Number(write.headers.get('content-length'))).to.equal(write.bytes.length);
     });
 
     it('downloads a PDF whose hash is the recorded one', async () => {
