@@ -96,7 +96,7 @@ let sharedFonts: FontChain | undefined;
 export async function createVault(config: Config, overrides: VaultOverrides = {}): Promise<Vault> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const layout = dataDirLayout(config.dataDir);
-  const db = overrides.db ?? openDatabase(config.databaseUrl ? { engine: 'postgres', url: config.databaseUrl } : { engine: 'pglite', directory: path.join(config.dataDir, 'pglite') }, logger);
+  const db = overrides.db ?? openDatabase(config.databaseUrl ? { engine: 'postgres', url: config.databaseUrl, statementTimeoutMs: config.databaseStatementTimeoutMs } : { engine: 'pglite', directory: path.join(config.dataDir, 'pglite') }, logger);
   await migrateToLatest(db);
   const objects = overrides.objects ?? (config.s3 ? await createS3ObjectStore(config.s3) : await createLocalDirectoryStore(path.join(config.dataDir, 'objects')));
 

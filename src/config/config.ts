@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { STATEMENT_TIMEOUT_MS } from '../db/database.ts';
 
 export interface S3Config {
   endpoint: string;
@@ -30,6 +31,8 @@ export interface Config {
   dataDir: string;
   /** postgres://… for PostgreSQL; null means embedded PGlite in `${dataDir}/pglite`. */
   databaseUrl: string | null;
+  /** PostgreSQL cancels a statement running longer than this (0: never); PGlite runs in-process and has none. */
+  databaseStatementTimeoutMs: number;
   /** null means the local-directory object store in `${dataDir}/objects`. */
   s3: S3Config | null;
   holderIdp: HolderIdpConfig;
@@ -122,6 +125,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicBaseUrl,
     dataDir,
     databaseUrl: env.DATABASE_URL || null,
+    databaseStatementTimeoutMs: intFrom(env, 'DATABASE_STATEMENT_TIMEOUT_MS', STATEMENT_TIMEOUT_MS),
     s3: s3From(env),
     holderIdp: {
       issuer: env.HOLDER_IDP_ISSUER || `${publicBaseUrl}/dev-idp`,

@@ -14,7 +14,7 @@ import { migrationSource } from './migrations/index.ts';
 export type Database = Knex;
 
 export type DatabaseTarget =
-  | { engine: 'postgres'; url: string; poolMax?: number }
+  | { engine: 'postgres'; url: string; poolMax?: number; statementTimeoutMs?: number }
   | { engine: 'pglite'; directory: string | null /* null = in memory */ };
 
 // DATE columns as 'YYYY-MM-DD' strings: node-pg's default turns them into local-midnight Date objects,
@@ -28,13 +28,29 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (value: string) => value);
 export const POOL_ACQUIRE_TIMEOUT_MS = 5000;
 export const CONNECT_TIMEOUT_MS = 3000;
 
+/** The default of DATABASE_STATEMENT_TIMEOUT_MS: no statement of this service should run anywhere near it. */
+export const STATEMENT_TIMEOUT_MS = 30_000;
+
+/**
+ * How long the client waits for an answer to a statement: the server cancels it at the statement timeout
+ * (SQLSTATE 57014); this catches a connection that hangs without failing (a network path that drops
+ * packets silently), where no cancellation can arrive.
+ */
+export function readTimeoutMs(statementTimeoutMs: number): number {
+  return statementTimeoutMs + Math.min(5000, statementTimeoutMs);
+}
+
 export function openDatabase(target: DatabaseTarget, logger?: Logger): Database {
   const log = logger ? driverLog(logger) : undefined;
   if (target.engine === 'postgres') {
+    const statementTimeoutMs = target.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS;
+    const timeouts = statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs, query_timeout: readTimeoutMs(statementTimeoutMs) } : {};
     return knexFactory({
       client: 'pg',
-      connection: { connectionString: target.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS },
-      pool: { min: 0, max: target.poolMax ?? 10 },
+      connection: { connectionString: target.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...timeouts },
+      // A connection whose statement timed out on the client is still waiting for that answer: pg would
+      // queue the next statement behind it, so it is dropped and replaced, never handed out again.
+      pool: { min: 0, max: target.poolMax ?? 10, validate: (connection: { readyForQuery?: boolean }) => connection.readyForQuery === true },
       acquireConnectionTimeout: POOL_ACQUIRE_TIMEOUT_MS,
       log,
     });
@@ -63,7 +79,20 @@ function driverLog(logger: Logger): Knex.Config['log'] {
 }
 
 export async function migrateToLatest(db: Database): Promise<void> {
-  await db.migrate.latest({ migrationSource, tableName: 'knex_migrations' });
+  // A migration may build an index over every licence ever issued: it runs on its own connection,
+  // without the statement timeout meant for requests.
+  const migrator = engineOf(db) === 'postgres' ? withoutTimeouts(db) : db;
+  try {
+    await migrator.migrate.latest({ migrationSource, tableName: 'knex_migrations' });
+  } finally {
+    if (migrator !== db) await migrator.destroy();
+  }
+}
+
+function withoutTimeouts(db: Database): Database {
+  const config = db.client.config as Knex.Config;
+  const { statement_timeout: _statement, query_timeout: _read, ...connection } = config.connection as Record<string, unknown>;
+  return knexFactory({ ...config, connection, pool: { min: 0, max: 1 } });
 }
 
 /** A timestamptz column as ISO 8601 (node-pg gives Date objects, PGlite may give strings). */
@@ -78,11 +107,13 @@ export function engineOf(db: Database): 'postgres' | 'pglite' {
 // PostgreSQL SQLSTATEs (PostgreSQL docs, Appendix A): class 08 is "connection exception"; 57P01
 // admin_shutdown, 57P02 crash_shutdown and 57P03 cannot_connect_now are a server stopping, crashing or
 // still starting up. None of them says anything about the request: the same request succeeds later.
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03']);
+// 57014 query_canceled: the statement timeout (or an operator) cancelled the statement; the database is
+// overloaded or blocked, not the request wrong.
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57014']);
 const UNAVAILABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-// node-postgres (8.x) reports a socket closed under it, a connect that outlived connectionTimeoutMillis and
-// a query on a client whose socket already failed by message only; knex prefixes the SQL ("ROLLBACK - …").
-const UNAVAILABLE_MESSAGES = [/(?:^| - )Connection terminated unexpectedly$/, /(?:^| - )timeout expired$/, /(?:^| - )Client has encountered a connection error and is not queryable$/];
+// node-postgres (8.x) reports a statement that outlived query_timeout, a socket closed under it, a connect
+// that outlived connectionTimeoutMillis and a query on a client whose socket already failed by message only; knex prefixes the SQL ("ROLLBACK - …").
+const UNAVAILABLE_MESSAGES = [/(?:^| - )Query read timeout$/, /(?:^| - )Connection terminated unexpectedly$/, /(?:^| - )timeout expired$/, /(?:^| - )Client has encountered a connection error and is not queryable$/];
 
 /**
  * True when an error means "the database cannot be reached right now" (server down, restarting, network

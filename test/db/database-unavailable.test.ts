@@ -5,9 +5,10 @@
  */
 import knexFactory from 'knex';
 import { expect } from 'chai';
-import { isDatabaseUnavailableError, openDatabase, POOL_ACQUIRE_TIMEOUT_MS } from '../../src/db/database.ts';
+import { isDatabaseUnavailableError, migrateToLatest, openDatabase, POOL_ACQUIRE_TIMEOUT_MS, readTimeoutMs } from '../../src/db/database.ts';
 import { openTestDatabase, skipUnlessAvailable } from '../support/databases.ts';
 import type { TestDatabase } from '../support/databases.ts';
+import { startFreezingProxy } from '../support/freezing-proxy.ts';
 import { freePort } from '../support/service-process.ts';
 
 const caught = async (work: () => Promise<unknown>): Promise<unknown> => {
@@ -28,6 +29,8 @@ describe('isDatabaseUnavailableError', function () {
       pgError('57P01', 'terminating connection due to administrator command'),
       pgError('57P02', 'terminating connection because of crash of another server process'),
       pgError('57P03', 'the database system is starting up'),
+      pgError('57014', 'canceling statement due to statement timeout'),
+      new Error('Query read timeout'),
       pgError('08006', 'connection failure'),
       pgError('08001', 'could not establish connection'),
       Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED', syscall: 'connect' }),
@@ -97,6 +100,56 @@ describe('isDatabaseUnavailableError', function () {
         expect(isDatabaseUnavailableError(terminated)).to.equal(true);
       } finally {
         await single.destroy();
+      }
+    });
+
+    it('cancels a statement that outlives the statement timeout (57014, answered 503) and keeps serving', async () => {
+      const db = openDatabase({ engine: 'postgres', url: t.url!, statementTimeoutMs: 300 });
+      try {
+        const started = Date.now();
+        const error = await caught(() => db.raw('select pg_sleep(5)'));
+        expect((error as { code?: string }).code).to.equal('57014');
+        expect(isDatabaseUnavailableError(error)).to.equal(true);
+        expect(Date.now() - started).to.be.lessThan(4000);
+        expect((await db.raw('select 1 as ok')).rows[0].ok).to.equal(1);
+      } finally {
+        await db.destroy();
+      }
+    });
+
+    it('gives up on a connection that hangs without failing, after the read timeout, and never hands it out again', async () => {
+      const proxy = await startFreezingProxy({ host: new URL(t.url!).hostname, port: Number(new URL(t.url!).port || 5432) });
+      const url = new URL(t.url!);
+      url.port = String(proxy.port);
+      const db = openDatabase({ engine: 'postgres', url: url.toString(), poolMax: 1, statementTimeoutMs: 300 });
+      try {
+        const firstPid = (await db.raw('select pg_backend_pid() as pid')).rows[0].pid;
+        proxy.freezeOpenConnections();
+        const started = Date.now();
+        const error = await caught(() => db.raw('select 1'));
+        expect(String(error)).to.include('Query read timeout');
+        expect(isDatabaseUnavailableError(error)).to.equal(true);
+        expect(Date.now() - started).to.be.within(readTimeoutMs(300) - 50, 4000);
+        // The only pooled connection is still frozen: the pool must open a new one, not queue behind it.
+        const nextPid = (await db.raw('select pg_backend_pid() as pid')).rows[0].pid;
+        expect(nextPid).to.not.equal(firstPid);
+      } finally {
+        await db.destroy().catch(() => undefined);
+        await proxy.close();
+      }
+    });
+
+    it('runs migrations without the statement timeout meant for requests', async () => {
+      const fresh = await openTestDatabase('postgres', { migrate: false });
+      // 1 ms: any migration statement run under it would be cancelled.
+      const db = openDatabase({ engine: 'postgres', url: fresh.url!, statementTimeoutMs: 1 });
+      try {
+        await migrateToLatest(db);
+        expect(await fresh.db.schema.hasTable('access_log')).to.equal(true);
+        expect((await caught(() => db.raw('select pg_sleep(0.05)')) as { code?: string }).code).to.equal('57014');
+      } finally {
+        await db.destroy();
+        await fresh.dispose();
       }
     });
   });
