@@ -210,9 +210,9 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
         metrics,
         openApiText: loadOpenApiText(),
         checks: {
-          database: async () => { await db.raw('select 1'); return { kind: config.databaseUrl ? 'postgres' : 'pglite' }; },
-          objectStore: async () => { await objects.ping(); return { kind: objects.kind }; },
-          ledger: async () => { await ledger.ping(); return { kind: ledger.kind }; },
+          database: { required: true, check: async () => { await db.raw('select 1'); return { kind: config.databaseUrl ? 'postgres' : 'pglite' }; } },
+          objectStore: { required: true, check: async () => { await objects.ping(); return { kind: objects.kind }; } },
+          ledger: { required: false, check: async () => { await ledger.ping(); return { kind: ledger.kind }; } },
         },
       }),
       ...authRoutes(tokens, serviceKey, devIdp),

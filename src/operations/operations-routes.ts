@@ -4,30 +4,42 @@ import type { Metrics } from '../observability/metrics.ts';
 
 export type ReadinessCheck = () => Promise<{ kind?: string }>;
 
+/**
+ * A dependency the replica cannot serve without (`required`), or one whose outage it rides out (the ledger:
+ * anchoring and status writes queue in the database and drain when it returns). Only a required one
+ * failing takes the replica out of rotation; an optional one makes it "degraded" but still ready, since a
+ * shared outage would otherwise take every replica out at once.
+ */
+export interface Dependency {
+  check: ReadinessCheck;
+  required: boolean;
+}
+
 const DOCS_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Licence Vault API</title><link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div>
 <script src="/docs/assets/swagger-ui-bundle.js"></script><script src="/docs/static/init.js"></script></body></html>`;
 
-export function operationsRoutes(opts: { metrics: Metrics; checks: Record<string, ReadinessCheck>; openApiText: string }): OperationHandlers {
+export function operationsRoutes(opts: { metrics: Metrics; checks: Record<string, Dependency>; openApiText: string }): OperationHandlers {
   return {
     async getHealth() {
       return { status: 200, json: { status: 'ok' } };
     },
     async getReadiness() {
       const entries = await Promise.all(
-        Object.entries(opts.checks).map(async ([name, check]) => {
+        Object.entries(opts.checks).map(async ([name, { check, required }]) => {
           try {
             const info = await withTimeout(check(), 2000);
-            return [name, { ok: true, ...info }] as const;
+            return [name, { ok: true, required, ...info }] as const;
           } catch (error) {
-            return [name, { ok: false, error: (error as Error).message }] as const;
+            return [name, { ok: false, required, error: (error as Error).message }] as const;
           }
         }),
       );
-      const ready = entries.every(([, r]) => r.ok);
-      return { status: ready ? 200 : 503, json: { status: ready ? 'ready' : 'unavailable', checks: Object.fromEntries(entries) } };
+      const ready = entries.every(([, r]) => r.ok || !r.required);
+      const status = !ready ? 'unavailable' : entries.every(([, r]) => r.ok) ? 'ready' : 'degraded';
+      return { status: ready ? 200 : 503, json: { status, checks: Object.fromEntries(entries) } };
     },
     async getMetrics() {
       return { status: 200, body: await opts.metrics.registry.metrics(), contentType: opts.metrics.registry.contentType };

@@ -42,7 +42,7 @@ describe('licence API on PostgreSQL + S3 (RADOS Gateway)', function () {
     const issued = await vault.request('POST', '/licences', { token: market, json: businessLicenceRequest() });
     expect(issued.status, JSON.stringify(issued.body)).to.equal(201);
     const ready = await vault.request('GET', '/readyz');
-    expect(ready.body.checks).to.deep.include({ database: { ok: true, kind: 'postgres' }, objectStore: { ok: true, kind: 's3' } });
+    expect(ready.body.checks).to.deep.include({ database: { ok: true, required: true, kind: 'postgres' }, objectStore: { ok: true, required: true, kind: 's3' } });
 
     const stored = await vault.vault.objects.get(`licences/sha256/${issued.body.document.sha256}.pdf`);
     expect(stored).to.not.equal(null);

@@ -2,9 +2,10 @@
  * Fault: the ledger is unreachable for 10 minutes. Ten real minutes would make the suite useless, so the
  * anchorer runs on a simulated clock: each cycle advances the clock by exactly the backoff the anchorer
  * asks for, which is what its own scheduler would wait. Issuance (real HTTP requests, real database, a
- * real embedded ledger behind a switch) goes on between cycles. Shows: every issuance succeeds, the
- * backoff doubles from 1 s and stays capped at 60 s, the anchoring lag and the time since the last anchor
- * grow, and once the ledger is back one cycle anchors everything and drains the status outbox.
+ * real embedded ledger behind a switch) goes on between cycles. Shows: every issuance succeeds, /readyz
+ * stays 200 ("degraded": the replica stays in rotation), the backoff doubles from 1 s and stays capped at
+ * 60 s, the anchoring lag and the time since the last anchor grow, and once the ledger is back one cycle
+ * anchors everything and drains the status outbox.
  */
 import crypto from 'node:crypto';
 import { expect } from 'chai';
@@ -65,6 +66,13 @@ describe('fault: ledger unreachable for 10 minutes (simulated clock)', function 
     const anchoredBeforeOutage = (await ledger.getAnchoredCheckpoint(origin))!.size;
 
     ledger.down = true;
+    // The replica stays in rotation: issuance goes on and anchoring queues (a shared ledger outage must
+    // not take every replica out at once), and says it is degraded.
+    const duringOutage = await vault.request('GET', '/readyz');
+    expect(duringOutage.status).to.equal(200);
+    expect(duringOutage.body.status).to.equal('degraded');
+    expect(duringOutage.body.checks.ledger).to.deep.include({ ok: false, required: false });
+    expect(duringOutage.body.checks.database).to.deep.include({ ok: true, required: true });
     clock = Date.now();
     const outageStart = clock;
     const backoffs: number[] = [];
@@ -102,6 +110,7 @@ describe('fault: ledger unreachable for 10 minutes (simulated clock)', function 
     expect(await count('log_checkpoints', (q) => q.where({ origin }).whereNull('anchor'))).to.be.greaterThan(1);
 
     ledger.down = false;
+    expect((await vault.request('GET', '/readyz')).body.status).to.equal('ready');
     let recoveryCycles = 0;
     while ((await metric('anchoring_lag_leaves')) > 0 && recoveryCycles < 3) {
       const report = await anchorer.runOnce();
