@@ -183,7 +183,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
   });
 
   const app = await createApp({
-    logger, metrics, maxBodyBytes: config.maxBodyBytes, authenticate, actFor: (principal, company) => agents.actFor(principal, company),
+    logger, metrics, maxBodyBytes: config.maxBodyBytes, authenticate, actFor: (principal, company, operationId) => agents.actFor(principal, company, operationId),
     largeBodyRoutes: [{ path: '/verify', maxBytes: 12 * 1024 * 1024 }],
     trustProxy: config.trustProxy,
     redactUrl: redactDocumentLinks,

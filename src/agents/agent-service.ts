@@ -10,12 +10,14 @@ import type { HolderPrincipal, Principal } from '../auth/principal.ts';
 import { problems } from '../http/problem.ts';
 import type { FieldProblem } from '../http/problem.ts';
 import { checkHolderId } from '../identity/holder-id.ts';
-import type { AgentAppointment, AgentStore } from './agent-types.ts';
-import { appointmentStatus } from './agent-types.ts';
+import type { AgentAppointment, AgentScope, AgentStore } from './agent-types.ts';
+import { AGENT_SCOPE_OF_OPERATION, AGENT_SCOPES, appointmentStatus } from './agent-types.ts';
 
 export interface AppointAgentRequest {
   agentId: string;
   agentName?: string;
+  /** What the agent may do for the company; all scopes when omitted. */
+  scopes?: AgentScope[];
   validFrom?: string;
   validUntil: string;
 }
@@ -43,9 +45,12 @@ export class AgentService {
     else if (validUntil <= now) errors.push({ field: 'validUntil', message: 'is in the past' });
     else if (validUntil <= validFrom) errors.push({ field: 'validUntil', message: 'must be after validFrom' });
     else if (validUntil.getTime() - validFrom.getTime() > MAX_APPOINTMENT_MS) errors.push({ field: 'validUntil', message: 'an appointment lasts at most three years' });
+    const scopes = request.scopes ?? [...AGENT_SCOPES];
+    if (scopes.length === 0 || scopes.some((scope) => !AGENT_SCOPES.includes(scope))) errors.push({ field: 'scopes', message: `must name at least one of ${AGENT_SCOPES.join(', ')}` });
     if (!agent.ok || errors.length > 0) throw problems.badRequest('AGENT_APPOINTMENT_INVALID', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
     const appointment: AgentAppointment = {
       id: `agt_${crypto.randomUUID()}`, companyId: company.holderId, agentId: agent.value, agentName: request.agentName ?? null,
+      scopes: AGENT_SCOPES.filter((scope) => scopes.includes(scope)),
       validFrom: validFrom.toISOString(), validUntil: validUntil.toISOString(), appointedAt: now.toISOString(), revokedAt: null,
     };
     await this.deps.store.insert(appointment);
@@ -71,14 +76,20 @@ export class AgentService {
     return this.deps.store.listByAgent(principal.holderId);
   }
 
-  /** The company's principal for a person appointed to act for it now; refuses everyone else. */
-  async actFor(principal: Principal, companyHeader: string): Promise<HolderPrincipal> {
+  /**
+   * The company's principal for a person appointed to act for it now, for `operationId`; refuses everyone
+   * else, and an agent whose appointments do not cover the operation.
+   */
+  async actFor(principal: Principal, companyHeader: string, operationId: string): Promise<HolderPrincipal> {
     const company = checkHolderId('organisation', companyHeader.trim());
     if (!company.ok) throw problems.badRequest('ACTING_FOR_INVALID', `X-Acting-For is not a valid unified social credit code: ${company.message}`);
     if (principal.kind !== 'holder' || principal.holderKind !== 'person' || principal.agent) throw problems.forbidden('ACTING_FOR_NOT_ALLOWED', 'only a person signed in as themselves can act for a company');
     const now = this.now();
-    const appointed = (await this.deps.store.listByAgent(principal.holderId)).some((a) => a.companyId === company.value && appointmentStatus(a, now) === 'ACTIVE');
-    if (!appointed) throw problems.forbidden('AGENT_NOT_APPOINTED', `you are not appointed to act for ${company.value} now`);
+    const active = (await this.deps.store.listByAgent(principal.holderId)).filter((a) => a.companyId === company.value && appointmentStatus(a, now) === 'ACTIVE');
+    if (active.length === 0) throw problems.forbidden('AGENT_NOT_APPOINTED', `you are not appointed to act for ${company.value} now`);
+    const needed = AGENT_SCOPE_OF_OPERATION[operationId];
+    if (!needed) throw problems.forbidden('AGENT_OPERATION_NOT_ALLOWED', `an agent acts for a company on its licences, consents and data tracker only; ${operationId} is none of them`);
+    if (!active.some((a) => a.scopes.includes(needed))) throw problems.forbidden('AGENT_SCOPE_NOT_GRANTED', `your appointment by ${company.value} does not cover its ${needed}`);
     return { kind: 'holder', holderKind: 'organisation', holderId: company.value, name: null, agent: { id: principal.holderId, name: principal.name } };
   }
 

@@ -10,7 +10,7 @@ const AGENT = '11010519491231002X';
 
 function appointment(id: string, overrides: Partial<AgentAppointment> = {}): AgentAppointment {
   return {
-    id, companyId: COMPANY, agentId: AGENT, agentName: '张𠮷', validFrom: '2026-01-01T00:00:00.000Z', validUntil: '2027-01-01T00:00:00.000Z',
+    id, companyId: COMPANY, agentId: AGENT, agentName: '张𠮷', scopes: ['licences', 'consents', 'accesses'], validFrom: '2026-01-01T00:00:00.000Z', validUntil: '2027-01-01T00:00:00.000Z',
     appointedAt: '2026-01-01T00:00:00.000Z', revokedAt: null, ...overrides,
   };
 }
@@ -29,9 +29,10 @@ for (const engine of TEST_ENGINES) {
     it('round-trips appointments, lists them newest first by company and by agent, and revokes once', async () => {
       const store = createAgentStore(t.db);
       await store.insert(appointment('agt_1'));
-      await store.insert(appointment('agt_2', { appointedAt: '2026-02-01T00:00:00.000Z', agentName: null }));
+      await store.insert(appointment('agt_2', { appointedAt: '2026-02-01T00:00:00.000Z', agentName: null, scopes: ['consents'] }));
       await store.insert(appointment('agt_3', { companyId: '91110000600037341L' }));
       expect(await store.get('agt_1')).to.deep.equal(appointment('agt_1'));
+      expect((await store.get('agt_2'))!.scopes).to.deep.equal(['consents']);
       expect((await store.listByCompany(COMPANY)).map((a) => a.id)).to.deep.equal(['agt_2', 'agt_1']);
       expect((await store.listByAgent(AGENT)).map((a) => a.id)).to.have.members(['agt_1', 'agt_2', 'agt_3']);
       expect(await store.revoke('agt_1', '2026-03-01T00:00:00.000Z')).to.equal(true);

@@ -1,12 +1,13 @@
 import type { Database } from '../db/database.ts';
 import { isoTime as iso } from '../db/database.ts';
-import type { AgentAppointment, AgentStore } from './agent-types.ts';
+import type { AgentAppointment, AgentScope, AgentStore } from './agent-types.ts';
 
 interface AppointmentRow {
   id: string;
   company_id: string;
   agent_id: string;
   agent_name: string | null;
+  scopes: AgentScope[] | string;
   valid_from: Date | string;
   valid_until: Date | string;
   appointed_at: Date | string;
@@ -16,6 +17,7 @@ interface AppointmentRow {
 function fromRow(r: AppointmentRow): AgentAppointment {
   return {
     id: r.id, companyId: r.company_id, agentId: r.agent_id, agentName: r.agent_name,
+    scopes: typeof r.scopes === 'string' ? JSON.parse(r.scopes) : r.scopes,
     validFrom: iso(r.valid_from), validUntil: iso(r.valid_until), appointedAt: iso(r.appointed_at), revokedAt: r.revoked_at === null ? null : iso(r.revoked_at),
   };
 }
@@ -25,7 +27,7 @@ export function createAgentStore(db: Database): AgentStore {
   return {
     async insert(a) {
       await db('company_agents').insert({
-        id: a.id, company_id: a.companyId, agent_id: a.agentId, agent_name: a.agentName,
+        id: a.id, company_id: a.companyId, agent_id: a.agentId, agent_name: a.agentName, scopes: JSON.stringify(a.scopes),
         valid_from: a.validFrom, valid_until: a.validUntil, appointed_at: a.appointedAt, revoked_at: a.revokedAt,
       });
     },

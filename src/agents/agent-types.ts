@@ -1,3 +1,28 @@
+/**
+ * What an appointment lets the agent do for the company, like the 授权范围 of a letter of authorisation:
+ * read its licences and download their PDFs; grant, inspect and withdraw its consents; read its data tracker.
+ */
+export const AGENT_SCOPES = ['licences', 'consents', 'accesses'] as const;
+export type AgentScope = (typeof AGENT_SCOPES)[number];
+
+/**
+ * The operations an agent may call for the company, each with the scope it needs. An agent calling any
+ * other operation is refused at the edge, so a route added later is closed to agents until listed here.
+ */
+export const AGENT_SCOPE_OF_OPERATION: Readonly<Record<string, AgentScope>> = {
+  listLicences: 'licences',
+  getLicence: 'licences',
+  getLicenceDocument: 'licences',
+  getLicenceHistory: 'licences',
+  getLicenceReceipt: 'licences',
+  getLicenceValidity: 'licences',
+  grantConsent: 'consents',
+  listMyConsents: 'consents',
+  getConsent: 'consents',
+  withdrawConsent: 'consents',
+  listMyAccesses: 'accesses',
+};
+
 /** A person appointed by a company to act for it in the vault (consents, licences, its data tracker). */
 export interface AgentAppointment {
   id: string;
@@ -6,6 +31,7 @@ export interface AgentAppointment {
   /** The agent's resident ID number. */
   agentId: string;
   agentName: string | null;
+  scopes: AgentScope[];
   validFrom: string;
   validUntil: string;
   appointedAt: string;

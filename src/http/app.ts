@@ -27,7 +27,7 @@ export interface AppOptions {
   /** Verifies a bearer token; throws ApiProblem(401) for a bad one. */
   authenticate: (token: string) => Promise<Principal>;
   /** The principal of a person acting for a company (`X-Acting-For: <USCC>`); throws ApiProblem when not allowed. */
-  actFor?: (principal: Principal, company: string) => Promise<Principal>;
+  actFor?: (principal: Principal, company: string, operationId: string) => Promise<Principal>;
   logger: Logger;
   metrics: Metrics;
   maxBodyBytes: number;
@@ -78,7 +78,7 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
     },
     postResponseHandler: (c: Context) => c.response as HttpResult,
   });
-  api.registerSecurityHandler('bearer', async (_c: Context, req: Request) => {
+  api.registerSecurityHandler('bearer', async (c: Context, req: Request) => {
     const header = req.headers.authorization;
     if (!header) return false;
     const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
@@ -87,7 +87,7 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
     const actingFor = req.headersDistinct['x-acting-for'];
     if (actingFor !== undefined) {
       if (!options.actFor || actingFor.length !== 1) throw new ApiProblem(400, 'ACTING_FOR_INVALID', 'X-Acting-For must be given once, with a company\'s unified social credit code');
-      principal = await options.actFor(principal, actingFor[0]!);
+      principal = await options.actFor(principal, actingFor[0]!, c.operation.operationId!);
     }
     (req.res!.locals as Locals).principal = principal;
     return principal;

@@ -36,6 +36,7 @@ describe('company agents', function () {
     const appointment = await appoint(companyA, {});
     expect(appointment.status, JSON.stringify(appointment.body)).to.equal(201);
     expect(appointment.body).to.include({ companyId: HOLDERS.companyA, agentId: HOLDERS.personA, agentName: '张𠮷', status: 'ACTIVE', revokedAt: null });
+    expect(appointment.body.scopes, 'all scopes when none are named').to.deep.equal(['licences', 'consents', 'accesses']);
 
     const licences = await vault.request('GET', '/licences', asAgent(personA));
     expect(licences.status).to.equal(200);
@@ -94,8 +95,9 @@ describe('company agents', function () {
   });
 
   it('lets only the company itself appoint, list and revoke agents', async () => {
+    // Appointing is none of an agent's scopes: refused at the edge, before the service's own check.
     const byAgent = await vault.request('POST', '/me/agents', { ...asAgent(personA), json: { agentId: HOLDERS.personB, validUntil: inOneHour() } });
-    expect([byAgent.status, byAgent.body.code]).to.deep.equal([403, 'AGENT_CANNOT_APPOINT']);
+    expect([byAgent.status, byAgent.body.code]).to.deep.equal([403, 'AGENT_OPERATION_NOT_ALLOWED']);
     const byPerson = await vault.request('POST', '/me/agents', { token: personB, json: { agentId: HOLDERS.personA, validUntil: inOneHour() } });
     expect([byPerson.status, byPerson.body.code]).to.deep.equal([403, 'COMPANY_REQUIRED']);
     expect((await vault.request('GET', '/me/agents', asAgent(personA))).status).to.equal(403);
@@ -119,6 +121,28 @@ describe('company agents', function () {
     const later = await appoint(companyB, { agentId: HOLDERS.personB, validFrom: new Date(Date.now() + 600_000).toISOString() });
     expect(later.body.status).to.equal('PENDING');
     expect((await vault.request('GET', '/me/consents', asAgent(personB, HOLDERS.companyB))).status).to.equal(403);
+  });
+
+  it("holds an agent to the appointment's scopes: a consents-only agent grants consents but reads no licence or data tracker", async () => {
+    const scoped = await appoint(companyB, { agentId: HOLDERS.personA, scopes: ['consents'] });
+    expect(scoped.status, JSON.stringify(scoped.body)).to.equal(201);
+    expect(scoped.body.scopes).to.deep.equal(['consents']);
+    const asScoped = asAgent(personA, HOLDERS.companyB);
+    const granted = await vault.request('POST', '/me/consents', { ...asScoped, json: consentRequest });
+    expect(granted.status, JSON.stringify(granted.body)).to.equal(201);
+    expect(granted.body.holder.id).to.equal(HOLDERS.companyB);
+    expect((await vault.request('GET', `/consents/${granted.body.id}`, asScoped)).status).to.equal(200);
+    for (const [method, path] of [['GET', '/licences'], ['GET', `/licences/${licenceId}`], ['GET', `/licences/${licenceId}/document`], ['GET', '/me/accesses']] as const) {
+      const refused = await vault.request(method, path, asScoped);
+      expect([refused.status, refused.body.code], `${method} ${path}`).to.deep.equal([403, 'AGENT_SCOPE_NOT_GRANTED']);
+    }
+    // The same person's broader appointment by company A is untouched.
+    expect((await vault.request('GET', '/licences', asAgent(personA))).status).to.equal(200);
+    // A second, broader appointment by company B widens what the person may do for it.
+    await appoint(companyB, { agentId: HOLDERS.personA, scopes: ['accesses'] });
+    expect((await vault.request('GET', '/me/accesses', asScoped)).status).to.equal(200);
+    const unknown = await appoint(companyB, { agentId: HOLDERS.personA, scopes: ['payments'] });
+    expect([unknown.status, unknown.body.code]).to.deep.equal([400, 'REQUEST_INVALID']);
   });
 
   it('refuses an appointment with a bad resident ID or window, naming the field', async () => {

@@ -184,6 +184,20 @@ describe('web pages in a browser', function () {
     await page.locator('#agent-table tbody tr').first().getByRole('button', { name: 'Revoke' }).click();
     await page.getByText('Agent revoked.').waitFor();
     expect(await page.locator('#agent-table tbody tr').first().getByText('Revoked').isVisible()).to.equal(true);
+
+    // Appointed again for consents only: the agent sees the company's consents, not its licences or tracker.
+    await page.getByLabel("Agent's resident ID number").fill(HOLDERS.personA);
+    await page.getByLabel('read and download licences').uncheck();
+    await page.getByLabel('read the data tracker').uncheck();
+    await page.getByRole('button', { name: 'Appoint agent' }).click();
+    await page.getByText('Agent appointed.').waitFor();
+    expect(await page.locator('#agent-table tbody tr').first().getByText('grant, inspect and withdraw consents').isVisible()).to.equal(true);
+    await signIn(HOLDERS.personA, HOLDERS.companyA);
+    await page.locator('#consents').getByText('经办人代为授权').waitFor();
+    expect(await page.locator('#licences').getByText('Your appointment as agent does not cover this.').isVisible()).to.equal(true);
+    expect(await page.locator('#accesses').getByText('Your appointment as agent does not cover this.').isVisible()).to.equal(true);
+    expect(await page.locator(`tr[data-licence="${foodId}"]`).count()).to.equal(0);
+    await shot('portal-agent-consents-only-en');
     await page.getByRole('button', { name: 'Sign out' }).click();
   });
 

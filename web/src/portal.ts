@@ -20,6 +20,12 @@ const DICT: Dict = {
   agentName: { 'zh-CN': '经办人姓名（可选）', en: "Agent's name (optional)" },
   appointUntil: { 'zh-CN': '授权有效至', en: 'Appointed until' },
   appointButton: { 'zh-CN': '指定经办人', en: 'Appoint agent' },
+  agentScopes: { 'zh-CN': '授权范围', en: 'What the agent may do' },
+  'scope.licences': { 'zh-CN': '查看和下载电子证照', en: 'read and download licences' },
+  'scope.consents': { 'zh-CN': '授予、查看和撤回授权', en: 'grant, inspect and withdraw consents' },
+  'scope.accesses': { 'zh-CN': '查看数据使用记录', en: 'read the data tracker' },
+  colScopes: { 'zh-CN': '授权范围', en: 'Scopes' },
+  notInScope: { 'zh-CN': '您的经办人授权不包括此项。', en: 'Your appointment as agent does not cover this.' },
   appointed: { 'zh-CN': '已指定经办人。', en: 'Agent appointed.' },
   revokeAgent: { 'zh-CN': '撤销', en: 'Revoke' },
   agentRevoked: { 'zh-CN': '已撤销经办人。', en: 'Agent revoked.' },
@@ -86,13 +92,14 @@ const KIND_KEY = 'licence-vault.holderKind';
 interface LicenceType { key: string; nameZh: string; nameEn: string; holderKind: string; sharingClass: string; fields: Array<{ name: string; labelZh: string; labelEn: string; disclosable: boolean }> }
 interface Licence { id: string; type: string; status: string; validFrom: string; validUntil: string | null; holder: { kind: string; name: string } }
 interface Consent { id: string; status: string; requester: string; purpose: { code: string; text: string }; licenceTypes: string[]; fields: string[]; validUntil: string; maxUses: number; uses: number; grantedByAgent: string | null }
-interface Appointment { id: string; status: string; agentId: string; agentName: string | null; validUntil: string }
+interface Appointment { id: string; status: string; agentId: string; agentName: string | null; scopes: string[]; validUntil: string }
 interface AccessItem { record: { id: string; at: string; requester: string; officialId: string; caseNumber: string; serviceItem: string; basisKind: string; result: string; reasonCode: string; licenceIds: string[] }; receipt: unknown }
 
 let types: LicenceType[] = [];
-let licences: Licence[] = [];
-let consents: Consent[] = [];
-let accesses: AccessItem[] = [];
+// null: the signed-in agent's appointment does not cover this part of the company's data.
+let licences: Licence[] | null = [];
+let consents: Consent[] | null = [];
+let accesses: AccessItem[] | null = [];
 let agents: Appointment[] = [];
 
 const token = (): string | null => sessionStorage.getItem(TOKEN_KEY);
@@ -133,6 +140,7 @@ function renderSession(): void {
 
 function renderLicences(): void {
   const box = byId('licences');
+  if (licences === null) return box.replaceChildren(el('p', { class: 'muted' }, t('notInScope')));
   if (licences.length === 0) return box.replaceChildren(el('p', { class: 'muted' }, t('noLicences')));
   box.replaceChildren(table('licence-table', [t('colLicence'), t('colStatus'), t('colValid'), t('colActions')], licences.map((l) => {
     const pdf = el('button', { type: 'button', class: 'secondary' }, t('downloadPdf'));
@@ -158,7 +166,7 @@ function renderConsentForm(): void {
   const kind = actingFor() ? 'organisation' : sessionStorage.getItem(KIND_KEY);
   const box = byId('consent-types');
   const checked = new Set([...box.querySelectorAll<HTMLInputElement>('input:checked')].map((i) => i.value));
-  const mine = new Set(licences.map((l) => l.type));
+  const mine = new Set((licences ?? []).map((l) => l.type));
   const shareable = types.filter((x) => x.sharingClass !== 'not-shared' && (mine.size === 0 || mine.has(x.key) || x.holderKind === kind));
   box.replaceChildren(el('legend', {}, t('licenceTypes')), ...shareable.map((x) => {
     const input = el('input', { type: 'checkbox', name: 'licenceType', value: x.key, checked: checked.has(x.key) });
@@ -180,6 +188,8 @@ function renderFieldChoices(): void {
 
 function renderConsents(): void {
   const box = byId('consents');
+  byId('consent-card').hidden = token() === null || consents === null;
+  if (consents === null) return box.replaceChildren(el('p', { class: 'muted' }, t('notInScope')));
   if (consents.length === 0) return box.replaceChildren(el('p', { class: 'muted' }, t('noConsents')));
   box.replaceChildren(table('consent-table', [t('department'), t('colPurpose'), t('colStatus'), t('colUses'), t('colUntil'), t('colActions')], consents.map((c) => {
     let action: Node | null = null;
@@ -202,6 +212,7 @@ function renderConsents(): void {
 
 function renderAccesses(): void {
   const box = byId('accesses');
+  if (accesses === null) return box.replaceChildren(el('p', { class: 'muted' }, t('notInScope')));
   if (accesses.length === 0) return box.replaceChildren(el('p', { class: 'muted' }, t('noAccesses')));
   box.replaceChildren(table('access-table', [t('colWhen'), t('colWho'), t('colWhy'), t('colResult'), t('colProof')], accesses.map(({ record: r, receipt }) => {
     let proof: Node;
@@ -223,7 +234,7 @@ function renderAccesses(): void {
 function renderAgents(): void {
   const box = byId('agents');
   if (agents.length === 0) return box.replaceChildren(el('p', { class: 'muted' }, t('noAgents')));
-  box.replaceChildren(table('agent-table', [t('colAgent'), t('colStatus'), t('colUntil'), t('colActions')], agents.map((a) => {
+  box.replaceChildren(table('agent-table', [t('colAgent'), t('colScopes'), t('colStatus'), t('colUntil'), t('colActions')], agents.map((a) => {
     let action: Node | null = null;
     if (a.status === 'ACTIVE' || a.status === 'PENDING') {
       const button = el('button', { type: 'button', class: 'secondary' }, t('revokeAgent'));
@@ -232,6 +243,7 @@ function renderAgents(): void {
     }
     return el('tr', { 'data-agent': a.id },
       cell(t('colAgent'), a.agentName ?? '', el('br'), el('span', { class: 'mono small' }, a.agentId)),
+      cell(t('colScopes'), a.scopes.map((scope) => t(`scope.${scope}`)).join('; ')),
       cell(t('colStatus'), el('span', { class: `pill ${a.status === 'ACTIVE' ? 'good' : 'bad'}` }, t(`agent.${a.status}`))),
       cell(t('colUntil'), formatTime(a.validUntil)),
       cell(t('colActions'), action),
@@ -260,19 +272,29 @@ async function handle(where: string, fn: () => Promise<void>): Promise<void> {
   }
 }
 
+/** A list the agent's appointment does not cover is null (that card says so); any other failure stays one. */
+async function inScope<T>(request: Promise<T>): Promise<T | null> {
+  try {
+    return await request;
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'AGENT_SCOPE_NOT_GRANTED') return null;
+    throw error;
+  }
+}
+
 async function loadAll(): Promise<void> {
   await handle('portal-status', async () => {
     if (types.length === 0) types = (await apiJson<{ items: LicenceType[] }>('GET', '/licence-types')).items;
     if (!token()) return renderAll();
     const [l, c, a, g] = await Promise.all([
-      apiJson<{ items: Licence[] }>('GET', '/licences', auth()),
-      apiJson<{ items: Consent[] }>('GET', '/me/consents', auth()),
-      apiJson<{ items: AccessItem[] }>('GET', '/me/accesses', auth()),
+      inScope(apiJson<{ items: Licence[] }>('GET', '/licences', auth())),
+      inScope(apiJson<{ items: Consent[] }>('GET', '/me/consents', auth())),
+      inScope(apiJson<{ items: AccessItem[] }>('GET', '/me/accesses', auth())),
       isCompanyItself() ? apiJson<{ items: Appointment[] }>('GET', '/me/agents', auth()) : Promise.resolve({ items: [] }),
     ]);
-    licences = l.items;
-    consents = c.items;
-    accesses = a.items;
+    licences = l?.items ?? null;
+    consents = c?.items ?? null;
+    accesses = a?.items ?? null;
     agents = g.items;
     renderAll();
   });
@@ -358,7 +380,11 @@ async function appointAgent(e: Event): Promise<void> {
     const agentName = byId<HTMLInputElement>('agent-name').value.trim();
     await apiJson('POST', '/me/agents', {
       ...auth(),
-      json: { agentId: byId<HTMLInputElement>('agent-id').value.trim(), ...(agentName ? { agentName } : {}), validUntil: new Date(byId<HTMLInputElement>('agent-until').value).toISOString() },
+      json: {
+        agentId: byId<HTMLInputElement>('agent-id').value.trim(), ...(agentName ? { agentName } : {}),
+        scopes: [...document.querySelectorAll<HTMLInputElement>('input[name="agentScope"]:checked')].map((input) => input.value),
+        validUntil: new Date(byId<HTMLInputElement>('agent-until').value).toISOString(),
+      },
     });
     await loadAll();
     setStatus(byId('agents-status'), t('appointed'), 'ok');

@@ -10,6 +10,7 @@ import * as m004 from './004_digitized_provenance.ts';
 import * as m005 from './005_digitize_jobs.ts';
 import * as m006 from './006_record_allowed_accesses.ts';
 import * as m007 from './007_company_agents.ts';
+import * as m008 from './008_agent_scopes.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -24,6 +25,7 @@ const migrations: Array<[string, Migration]> = [
   ['005_digitize_jobs', m005],
   ['006_record_allowed_accesses', m006],
   ['007_company_agents', m007],
+  ['008_agent_scopes', m008],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
