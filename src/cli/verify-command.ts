@@ -54,7 +54,14 @@ export async function runVerify(file: string, opts: VerifyCommandOptions): Promi
   if (!opts.offline) {
     const query = receipt ? `?licenceId=${encodeURIComponent(receipt.licenceId)}` : '';
     const facts = JSON.parse(await fetchText(`${opts.baseUrl}/ledger/facts${query}`)) as LedgerFacts;
-    ledger = { anchoredCheckpoint: facts.anchoredCheckpoint, licenceStatus: facts.licenceStatus };
+    ledger = { anchoredCheckpoint: facts.anchoredCheckpoint, licenceStatus: facts.licenceStatus, consistencyProof: null };
+    // The ledger anchors a later tree: ask the log for the proof that the receipt's tree is its prefix (the
+    // verifier checks it against both roots, so the log need not be trusted for it).
+    const anchoredSize = facts.anchoredCheckpoint?.size ?? 0;
+    if (receipt && receipt.treeSize < anchoredSize) {
+      const consistency = JSON.parse(await fetchText(`${opts.baseUrl}/transparency/consistency?first=${receipt.treeSize}&second=${anchoredSize}`)) as { proof: string[] };
+      ledger.consistencyProof = consistency.proof;
+    }
   }
   const report = await verifyLicence(pdf, receipt, { issuerCaCertsDer: pemToDer(caPem), checkpointVkey: vkey, logOrigin: origin }, ledger);
   process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));

@@ -43,17 +43,24 @@ export class TransparencyService {
       const licence = await this.deps.licences.findByDocument(sha256Hex(pdf));
       if (licence) receipt = await this.receiptFor(licence.id).catch(() => null);
     }
-    let licenceId: string | null = null;
+    let parsed: { licenceId: string; treeSize: number } | null = null;
     try {
-      licenceId = receipt ? parseReceipt(receipt).licenceId : null;
+      parsed = receipt ? parseReceipt(receipt) : null;
     } catch {
-      licenceId = null; // the verifier reports the malformed receipt itself
+      parsed = null; // the verifier reports the malformed receipt itself
     }
-    const facts = await this.ledgerFacts(licenceId);
+    const facts = await this.ledgerFacts(parsed?.licenceId ?? null);
     return verifyLicence(pdf, receipt as never, this.trustPolicy(), {
       anchoredCheckpoint: facts.anchoredCheckpoint,
       licenceStatus: facts.licenceStatus ? { status: facts.licenceStatus.status, changedAt: facts.licenceStatus.changedAt } : null,
+      consistencyProof: parsed && facts.anchoredCheckpoint ? await this.consistencyOrNull(parsed.treeSize, facts.anchoredCheckpoint.size) : null,
     });
+  }
+
+  /** The proof that the tree of `first` leaves is a prefix of the anchored one, when this log can make it. */
+  private async consistencyOrNull(first: number, anchoredSize: number): Promise<string[] | null> {
+    if (first >= anchoredSize) return null;
+    return this.consistency(first, anchoredSize).catch(() => null);
   }
 
   get origin(): string {

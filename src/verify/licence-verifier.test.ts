@@ -59,15 +59,31 @@ describe('verify: verifyLicence', function () {
       expect(r.signer?.signingTime).to.equal(f.signingTime.toISOString());
     });
 
-    it('accepts an anchor at a later checkpoint, deferring consistency to the ledger', async function () {
+    it("accepts an anchor at a later checkpoint when a consistency proof shows the receipt's tree is its prefix", async function () {
+      const later = buildLog([...f.log.leaves, 'a', 'b', 'c']);
       const ledger: LedgerFacts = {
         ...f.ledger,
-        anchoredCheckpoint: { origin: ORIGIN, size: f.log.size + 3, rootHashBase64: base64Encode(new Uint8Array(32)) },
+        anchoredCheckpoint: { origin: ORIGIN, size: later.size, rootHashBase64: base64Encode(later.root) },
+        consistencyProof: later.consistency(f.log.size),
       };
       const r = await verifyLicence(f.pdf, f.receipt, f.trust, ledger);
       expectPass(r, ...ALL);
-      expect(check(r, 'anchor').detail).to.match(/anchored at a later checkpoint; consistency is checked by the ledger/);
+      expect(check(r, 'anchor').detail).to.match(/consistency proof shows the receipt's tree is a prefix of the anchored one/);
       expect(r.ok).to.equal(true);
+    });
+
+    it('refuses a later anchor without a consistency proof, or with one for another tree (a fork signed by the log key)', async function () {
+      const later = buildLog([...f.log.leaves, 'a', 'b', 'c']);
+      const anchoredCheckpoint = { origin: ORIGIN, size: later.size, rootHashBase64: base64Encode(later.root) };
+      expectFail(await verifyLicence(f.pdf, f.receipt, f.trust, { ...f.ledger, anchoredCheckpoint }), 'anchor', 'CHECKPOINT_NOT_ANCHORED');
+      // The operator's fork: the receipt's tree is not a prefix of what the ledger anchors, whatever proof it sends.
+      const anchoredFork = buildLog([...f.log.leaves.slice(0, -1), 'forged', 'a', 'b', 'c']);
+      const fork = { origin: ORIGIN, size: anchoredFork.size, rootHashBase64: base64Encode(anchoredFork.root) };
+      for (const consistencyProof of [anchoredFork.consistency(f.log.size), later.consistency(f.log.size), ['not base64!']]) {
+        const r = await verifyLicence(f.pdf, f.receipt, f.trust, { ...f.ledger, anchoredCheckpoint: fork, consistencyProof });
+        expectFail(r, 'anchor', 'CHECKPOINT_NOT_ANCHORED');
+        expect(r.ok).to.equal(false);
+      }
     });
 
     it('treats a superseded licence as ok (validly issued, a newer version exists)', async function () {

@@ -27,7 +27,7 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { base64Decode } from '../transparency/checkpoint-base64.ts';
 import { parseCheckpoint, verifyCheckpoint } from '../transparency/checkpoint.ts';
 import type { ParsedCheckpoint } from '../transparency/checkpoint.ts';
-import { HASH_SIZE, bytesEqual, hashLeaf, verifyInclusion } from '../transparency/merkle.ts';
+import { HASH_SIZE, bytesEqual, hashLeaf, verifyConsistency, verifyInclusion } from '../transparency/merkle.ts';
 import { isVerificationError } from '../transparency/verification-error.ts';
 import { CmsError, parseSignedData, signedDataProblem } from './cms.ts';
 import type { ParsedSignedData } from './cms.ts';
@@ -72,6 +72,12 @@ export interface TrustPolicy {
 export interface LedgerFacts {
   anchoredCheckpoint: { origin: string; size: number; rootHashBase64: string } | null;
   licenceStatus: { status: 'active' | 'suspended' | 'revoked' | 'superseded'; changedAt: string } | null;
+  /**
+   * When the ledger anchors a larger tree than the receipt's checkpoint: the RFC 9162 consistency proof
+   * (base64 hashes) from the receipt's size to the anchored size. It may come from the untrusted log
+   * (`GET /transparency/consistency`): it is checked against the receipt's root and the ledger's.
+   */
+  consistencyProof?: string[] | null;
 }
 
 export interface VerificationReport {
@@ -331,16 +337,11 @@ function checkAnchor(checkpoint: ParsedCheckpoint, ledger: LedgerFacts): CheckOu
       `the ledger's latest anchored size ${String(anchored.size)} is below the receipt's checkpoint size ${checkpoint.size}`,
     );
   }
-  if (anchored.size > checkpoint.size) {
-    return passed(
-      'anchor',
-      `anchored at a later checkpoint; consistency is checked by the ledger (ledger size ${anchored.size} > receipt size ${checkpoint.size})`,
-    );
-  }
   const root = typeof anchored.rootHashBase64 === 'string' ? base64Decode(anchored.rootHashBase64) : undefined;
   if (root === undefined || root.length !== HASH_SIZE) {
     return failed('anchor', 'CHECKPOINT_NOT_ANCHORED', `the ledger's anchored root is not base64 of ${HASH_SIZE} bytes`);
   }
+  if (anchored.size > checkpoint.size) return checkAnchoredLater(checkpoint, anchored.size, root, ledger.consistencyProof);
   if (!bytesEqual(root, checkpoint.rootHash)) {
     return failed(
       'anchor',
@@ -349,6 +350,26 @@ function checkAnchor(checkpoint: ParsedCheckpoint, ledger: LedgerFacts): CheckOu
     );
   }
   return passed('anchor', `checkpoint size ${checkpoint.size} is anchored on the ledger with the same root`);
+}
+
+/**
+ * The ledger anchors a later tree: the receipt's checkpoint counts as anchored only if it is a prefix of
+ * that tree. The log's signature alone proves nothing here (the operator holds the log key and could sign
+ * a forked tree), so without a consistency proof that checks out the anchor check fails.
+ */
+function checkAnchoredLater(checkpoint: ParsedCheckpoint, anchoredSize: number, anchoredRoot: Uint8Array, proofBase64: string[] | null | undefined): CheckOutcome {
+  const where = `the ledger anchors size ${anchoredSize}, the receipt's checkpoint has size ${checkpoint.size}`;
+  if (!Array.isArray(proofBase64)) {
+    return failed('anchor', 'CHECKPOINT_NOT_ANCHORED', `${where}, and no consistency proof between them was given`);
+  }
+  const proof = proofBase64.map((p) => (typeof p === 'string' ? base64Decode(p) : undefined));
+  if (proof.some((p) => p === undefined)) return failed('anchor', 'CHECKPOINT_NOT_ANCHORED', `${where}; the consistency proof is not base64`);
+  try {
+    verifyConsistency(checkpoint.size, anchoredSize, proof as Uint8Array[], checkpoint.rootHash, anchoredRoot);
+  } catch (err) {
+    return failed('anchor', 'CHECKPOINT_NOT_ANCHORED', `${where}, and the receipt's tree is not a prefix of the anchored one: ${errorMessage(err)}`);
+  }
+  return passed('anchor', `${where}; the RFC 9162 consistency proof shows the receipt's tree is a prefix of the anchored one`);
 }
 
 function checkStatus(ledger: LedgerFacts, issuanceAnchored: boolean): CheckOutcome {

@@ -13,7 +13,7 @@ import { signPdfPades } from '../pdf/pades.ts';
 import { renderLicencePdf, renderSignedLicencePdf } from '../pdf/render-licence.ts';
 import { sampleLicenceInput } from '../pdf/sample-input.ts';
 import { base64Encode, generateCheckpointSigner, signCheckpoint } from '../transparency/checkpoint.ts';
-import { CompactRange, buildInclusionProof, hashLeaf } from '../transparency/merkle.ts';
+import { CompactRange, buildConsistencyProof, buildInclusionProof, hashLeaf } from '../transparency/merkle.ts';
 import type { LedgerFacts, Receipt, TrustPolicy } from './licence-verifier.ts';
 
 export const ORIGIN = 'licence-vault.test/licences';
@@ -38,6 +38,8 @@ export interface TinyLog {
   size: number;
   root: Uint8Array;
   proof(index: number): string[];
+  /** Consistency proof (base64) from the tree of `size1` leaves to this one. */
+  consistency(size1: number): string[];
   checkpoint: string;
   skey: string;
   vkey: string;
@@ -62,6 +64,7 @@ export function buildLog(leaves: string[], origin = ORIGIN, signer = generateChe
     size,
     root,
     proof: (index) => buildInclusionProof(index, size, getNode).map(base64Encode),
+    consistency: (size1) => buildConsistencyProof(size1, size, getNode).map(base64Encode),
     checkpoint: signCheckpoint({ origin, size, rootHash: root }, signer.skey),
     skey: signer.skey,
     vkey: signer.vkey,

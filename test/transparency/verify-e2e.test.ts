@@ -74,6 +74,21 @@ describe('verification end to end (CLI and POST /verify)', function () {
     expect(res.body).to.include({ ok: true, complete: true, licenceId: id });
   });
 
+  it("still verifies an old receipt once the ledger anchors a later tree: the log's consistency proof ties the two", async () => {
+    await vault.request('POST', '/licences', { token: market, json: businessLicenceRequest() });
+    await vault.vault.anchorer.runOnce(true);
+    const oldReceipt = JSON.parse(fs.readFileSync(receiptFile, 'utf8')) as { treeSize: number };
+    const anchored = (await vault.request('GET', '/ledger/facts')).body.anchoredCheckpoint as { size: number };
+    expect(anchored.size).to.be.greaterThan(oldReceipt.treeSize);
+    const result = await cli(pdfFile, '--receipt', receiptFile, '--json');
+    expect(result.status, result.stderr).to.equal(0);
+    const anchor = (JSON.parse(result.stdout).checks as Array<{ check: string; ok: boolean; detail: string }>).find((c) => c.check === 'anchor')!;
+    expect(anchor.ok).to.equal(true);
+    expect(anchor.detail).to.match(/consistency proof/);
+    const byServer = await vault.request('POST', '/verify', { json: { pdf: fs.readFileSync(pdfFile).toString('base64'), receipt: oldReceipt } });
+    expect(byServer.body).to.include({ ok: true, complete: true, licenceId: id });
+  });
+
   it('a tampered PDF fails the signature and document-hash checks', async () => {
     const bytes = fs.readFileSync(pdfFile);
     bytes[bytes.length - 200] = bytes[bytes.length - 200]! ^ 0x20;

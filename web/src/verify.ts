@@ -162,6 +162,12 @@ async function runVerification(): Promise<void> {
       const typedId = byId<HTMLInputElement>('licence-id').value.trim() || null;
       const licenceId = (receipt as { licenceId?: string } | null)?.licenceId ?? typedId;
       const [trust, facts] = await Promise.all([loadTrust(), ledgerFacts(licenceId)]);
+      const anchoredSize = facts.anchoredCheckpoint?.size ?? 0;
+      const treeSize = (receipt as { treeSize?: unknown } | null)?.treeSize;
+      // A later anchor: the log's proof that the receipt's tree is its prefix (checked, not trusted).
+      if (typeof treeSize === 'number' && treeSize >= 1 && treeSize < anchoredSize) {
+        facts.consistencyProof = (await apiJson<{ proof: string[] }>('GET', `/transparency/consistency?first=${treeSize}&second=${anchoredSize}`)).proof;
+      }
       lastReport = { report: await verifyLicence(pdf, receipt, trust, facts), where: 'local' };
     }
     setStatus(status, '');
