@@ -152,7 +152,7 @@ export class DigitizeJobs {
       const summary = await digitize(
         { licences: this.deps.licences, catalogue: this.deps.catalogue, missingGlyphs: this.deps.missingGlyphs },
         {
-          manifest: path.join(dir, job.options.manifestName), scansDir, errorReport: reportPath, encoding: job.options.encoding, dryRun: job.options.dryRun, department: job.department,
+          manifest: path.join(dir, path.basename(job.options.manifestName)), scansDir, errorReport: reportPath, encoding: job.options.encoding, dryRun: job.options.dryRun, department: job.department,
           onProgress: (progress) => {
             if (Date.now() - lastWrite > 1000) {
               lastWrite = Date.now();

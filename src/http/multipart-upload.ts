@@ -42,7 +42,15 @@ export function multipartUpload<P>(opts: {
     const writes: Array<Promise<void>> = [];
     let failure: ApiProblem | null = null;
     const parser = busboy({ headers: req.headers, limits: { files: Object.keys(opts.files).length, fields: 20, fieldSize: 1024 } });
-    parser.on('field', (name, value) => (body[name] = value));
+    parser.on('field', (name, value) => {
+      // A text field may not stand in for a file (its value would become the stored file's name, a path
+      // the job then reads) nor for the upload target.
+      if (name in opts.files || name === 'upload') {
+        failure ??= new ApiProblem(400, 'UPLOAD_INVALID', `${name} must be sent as a file`, { errors: [{ field: name, message: 'must be a file part' }] });
+        return;
+      }
+      body[name] = value;
+    });
     parser.on('file', (name, stream, info) => {
       const spec = opts.files[name];
       if (!spec) {
@@ -55,13 +63,16 @@ export function multipartUpload<P>(opts: {
       const out = fs.createWriteStream(path.join(target.dir, stored));
       stream.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > spec.maxBytes) {
+        if (size > spec.maxBytes && !out.destroyed) {
           failure ??= new ApiProblem(413, 'UPLOAD_TOO_LARGE', `${name} is larger than ${spec.maxBytes} bytes`);
+          // Stop writing (the file goes with the refused upload) and drain the rest of the part unread.
           stream.unpipe(out);
+          out.destroy();
           stream.resume();
         }
       });
-      writes.push(new Promise((resolve, reject) => out.on('finish', () => resolve()).on('error', reject)));
+      // 'close' comes after 'finish', and also after destroy(): either way this file is done with.
+      writes.push(new Promise((resolve, reject) => out.on('close', () => resolve()).on('error', reject)));
       stream.pipe(out);
     });
     parser.on('error', (error: Error) => next(new ApiProblem(400, 'UPLOAD_INVALID', `the multipart body is malformed: ${error.message}`)));

@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { multipartUpload } from './multipart-upload.ts';
+import { ApiProblem } from './problem.ts';
+
+describe('multipart uploads', () => {
+  let root: string;
+  let server: http.Server;
+  let base: string;
+  const dirs: string[] = [];
+
+  before(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'lv-upload-'));
+    const app = express();
+    app.use('/up', multipartUpload({
+      authenticate: async (token) => token,
+      mayUpload: () => true,
+      target: () => {
+        const dir = fs.mkdtempSync(path.join(root, 'job-'));
+        dirs.push(dir);
+        return { id: path.basename(dir), dir };
+      },
+      files: { manifest: { storeAs: () => 'manifest.csv', maxBytes: 10 }, scans: { storeAs: () => 'scans.zip', maxBytes: 1000 } },
+    }));
+    app.post('/up', (req, res) => void res.status(202).json({ body: req.body }));
+    app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+      const problem = error instanceof ApiProblem ? error : new ApiProblem(500, 'INTERNAL_ERROR', 'failed');
+      res.status(problem.status).json(problem.toBody());
+    });
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  const post = async (form: FormData) => {
+    const res = await fetch(`${base}/up`, { method: 'POST', headers: { authorization: 'Bearer issuer' }, body: form, signal: AbortSignal.timeout(5000) });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+  /** Whether the last upload's directory is still there (refused uploads are removed when the response closes). */
+  const lastDirKept = async () => {
+    await new Promise((r) => setTimeout(r, 50));
+    return fs.existsSync(dirs.at(-1)!);
+  };
+
+  it('stores the files under their fixed names and hands them on with the text fields', async () => {
+    const form = new FormData();
+    form.append('manifest', new Blob(['a,b\n1,2\n']), 'register.csv');
+    form.append('scans', new Blob([new Uint8Array(20)]), 'scans.zip');
+    form.append('encoding', 'utf-8');
+    const res = await post(form);
+    expect(res.status).to.equal(202);
+    expect(res.body.body).to.deep.include({ manifest: 'manifest.csv', scans: 'scans.zip', encoding: 'utf-8' });
+    expect(fs.readFileSync(path.join(dirs.at(-1)!, 'manifest.csv'), 'utf8')).to.equal('a,b\n1,2\n');
+  });
+
+  it('refuses a text field in place of a file (its value would name the file the job reads) and keeps nothing', async () => {
+    for (const name of ['manifest', 'upload']) {
+      const form = new FormData();
+      form.append(name, '../../../../etc/passwd');
+      form.append('scans', new Blob([new Uint8Array(20)]), 'scans.zip');
+      const res = await post(form);
+      expect([res.status, res.body.code], name).to.deep.equal([400, 'UPLOAD_INVALID']);
+      expect(res.body.errors[0].field).to.equal(name);
+      expect(await lastDirKept()).to.equal(false);
+    }
+  });
+
+  it('answers 413 for a file over its limit, at once, and removes what was written', async () => {
+    const form = new FormData();
+    form.append('manifest', new Blob(['x'.repeat(5000)]), 'register.csv');
+    form.append('scans', new Blob([new Uint8Array(20)]), 'scans.zip');
+    const res = await post(form);
+    expect([res.status, res.body.code]).to.deep.equal([413, 'UPLOAD_TOO_LARGE']);
+    expect(await lastDirKept()).to.equal(false);
+  });
+});
