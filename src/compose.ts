@@ -32,6 +32,7 @@ import { createPooledDocumentFactory, createRenderPool } from './pdf/render-pool
 import { createLogger } from './observability/logger.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, registerAnchoringGauges } from './observability/metrics.ts';
+import { redactQueryParameters } from './observability/request-telemetry.ts';
 import { operationsRoutes } from './operations/operations-routes.ts';
 import { DEFAULT_FONT_PATHS, loadFontChain } from './pdf/fonts.ts';
 import type { FontChain } from './pdf/fonts.ts';
@@ -186,7 +187,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
     logger, metrics, maxBodyBytes: config.maxBodyBytes, authenticate, actFor: (principal, company, operationId) => agents.actFor(principal, company, operationId),
     largeBodyRoutes: [{ path: '/verify', maxBytes: 12 * 1024 * 1024 }],
     trustProxy: config.trustProxy,
-    redactUrl: redactDocumentLinks,
+    redactUrl: (url) => redactQueryParameters(redactDocumentLinks(url), ['holderId']),
     rateLimits: [{ path: '/verify', windowMs: 60_000, limit: config.verifyRateLimitPerMinute }],
     uploadRoutes: [{
       path: '/digitize/jobs',

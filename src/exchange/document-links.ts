@@ -31,7 +31,21 @@ export class DocumentLinks {
   }
 }
 
-/** A document link's path with its signature replaced, for logs: the link is a bearer capability until it expires. */
+/**
+ * A document link's path with its signature replaced, for logs: the link is a bearer capability until it
+ * expires. The path is decoded first, as the router decodes it (`%2E` routes like `.`); a token that does
+ * not decode, or has no payload before its dot, is replaced whole.
+ */
 export function redactDocumentLinks(url: string): string {
-  return url.replace(/(\/exchange\/documents\/[^/.?#]*)\.[^/?#]*/g, '$1.[redacted]');
+  const match = /^(\/exchange\/documents\/)([^?#]*)(.*)$/s.exec(url);
+  if (!match) return url;
+  let token: string;
+  try {
+    token = decodeURIComponent(match[2]!);
+  } catch {
+    return `${match[1]}[redacted]${match[3]}`;
+  }
+  const dot = token.indexOf('.');
+  const payload = dot > 0 ? token.slice(0, dot) : '';
+  return `${match[1]}${/^[A-Za-z0-9_-]+$/.test(payload) ? `${payload}.` : ''}[redacted]${match[3]}`;
 }

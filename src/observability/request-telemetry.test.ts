@@ -6,7 +6,7 @@ import express from 'express';
 import { redactDocumentLinks } from '../exchange/document-links.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
-import { requestTelemetry } from './request-telemetry.ts';
+import { redactQueryParameters, requestTelemetry } from './request-telemetry.ts';
 
 describe('request telemetry', () => {
   const lines: Array<Record<string, any>> = [];
@@ -22,6 +22,7 @@ describe('request telemetry', () => {
     app.get('/exchange/documents/:token', (_req, res) => { res.locals.operationId = 'getExchangeDocument'; res.status(404).end(); });
     app.get('/fail', (_req, res) => { res.status(503).end(); });
     app.get('/slow', () => { /* never answers: the client gives up */ });
+    app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => void res.status(400).end());
     server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -56,12 +57,30 @@ describe('request telemetry', () => {
     expect(lines[0]!.req.id).to.equal(id);
   });
 
-  it('keeps the signature of a document link out of the log line', async () => {
+  it('keeps the signature of a document link out of the log line, however the path is encoded', async () => {
     lines.length = 0;
-    await fetch(`${base}/exchange/documents/eyJsIjoiMSJ9.c2lnbmF0dXJlLXRoYXQtbXVzdC1ub3QtbGVhaw`);
-    await waitForLines(1);
-    expect(lines[0]!.req.url).to.equal('/exchange/documents/eyJsIjoiMSJ9.[redacted]');
-    expect(JSON.stringify(lines[0])).to.not.include('c2lnbmF0dXJl');
+    const paths = [
+      '/exchange/documents/eyJsIjoiMSJ9.c2lnbmF0dXJlLXRoYXQtbXVzdC1ub3QtbGVhaw',
+      '/exchange/documents/eyJsIjoiMSJ9%2Ec2lnbmF0dXJlLXRoYXQtbXVzdC1ub3QtbGVhaw',
+      '/exchange/documents/%65yJsIjoiMSJ9%2ec2lnbmF0dXJlLXRoYXQtbXVzdC1ub3QtbGVhaw/',
+      '/exchange/documents/c2lnbmF0dXJlLXRoYXQtbXVzdC1ub3QtbGVhaw%',
+    ];
+    for (const p of paths) await fetch(`${base}${p}`);
+    await waitForLines(paths.length);
+    expect(lines.map((l) => l.req.url)).to.deep.equal([
+      '/exchange/documents/eyJsIjoiMSJ9.[redacted]',
+      '/exchange/documents/eyJsIjoiMSJ9.[redacted]',
+      '/exchange/documents/eyJsIjoiMSJ9.[redacted]',
+      '/exchange/documents/[redacted]',
+    ]);
+    expect(JSON.stringify(lines)).to.not.include('c2lnbmF0dXJl');
+  });
+
+  it('replaces the values of named query parameters, compared decoded', () => {
+    expect(redactQueryParameters('/licences?holderId=11010519491231002X&limit=5', ['holderId'])).to.equal('/licences?holderId=[redacted]&limit=5');
+    expect(redactQueryParameters('/licences?holder%49d=11010519491231002X', ['holderId'])).to.not.include('11010519491231002X');
+    expect(redactQueryParameters('/licences?limit=5', ['holderId'])).to.equal('/licences?limit=5');
+    expect(redactQueryParameters('/licences', ['holderId'])).to.equal('/licences');
   });
 
   it('logs a server error at error level and a request the client abandoned as aborted, in the log and the metrics', async () => {

@@ -26,6 +26,19 @@ export function requestIdOf(req: IncomingMessage): string {
   return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : crypto.randomUUID();
 }
 
+/**
+ * A URL with the values of the named query parameters replaced (personal identifiers have no place in
+ * request logs). Names are compared decoded, as the query parser sees them.
+ */
+export function redactQueryParameters(url: string, names: readonly string[]): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const query = new URLSearchParams(url.slice(q + 1));
+  if (!names.some((name) => query.has(name))) return url;
+  for (const name of names) if (query.has(name)) query.set(name, '[redacted]');
+  return `${url.slice(0, q)}?${query.toString().replaceAll('%5Bredacted%5D', '[redacted]')}`;
+}
+
 const REQUEST_ID = Symbol('requestId');
 
 /** The id given to this request by the telemetry middleware (for other log lines about it). */
