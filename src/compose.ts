@@ -209,6 +209,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
     handlers: {
       ...operationsRoutes({
         metrics,
+        logger,
         openApiText: loadOpenApiText(),
         checks: {
           database: { required: true, check: async () => { await db.raw('select 1'); return { kind: config.databaseUrl ? 'postgres' : 'pglite' }; } },

@@ -105,8 +105,9 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
       try {
         return await handler(ctx);
       } catch (error) {
-        if (error instanceof ApiProblem) return problemResult(error);
-        throw error;
+        if (!(error instanceof ApiProblem)) throw error;
+        if (error.cause !== undefined) options.logger.warn({ err: error.cause, code: error.code, req: { id: loggedRequestId(req) } }, 'dependency failed');
+        return problemResult(error);
       }
     });
   }

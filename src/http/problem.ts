@@ -42,8 +42,10 @@ export class ApiProblem extends Error {
     detail: string,
     readonly extensions: { errors?: FieldProblem[]; [key: string]: unknown } = {},
     readonly headers: Record<string, string> = {},
+    /** What went wrong underneath (a driver error): logged by the edge, never sent to the client. */
+    cause?: unknown,
   ) {
-    super(detail);
+    super(detail, cause === undefined ? undefined : { cause });
   }
 
   toBody(instance?: string): ProblemBody {
@@ -68,5 +70,5 @@ export const problems = {
   // 404 doubles as "not yours": a holder must not learn that another holder's licence exists.
   notFound: (code: string, detail: string) => new ApiProblem(404, code, detail),
   conflict: (code: string, detail: string) => new ApiProblem(409, code, detail),
-  unavailable: (code: string, detail: string) => new ApiProblem(503, code, detail, {}, { 'Retry-After': '5' }),
+  unavailable: (code: string, detail: string, cause?: unknown) => new ApiProblem(503, code, detail, {}, { 'Retry-After': '5' }, cause),
 };

@@ -293,7 +293,8 @@ export class LicenceService {
     try {
       return await call();
     } catch (error) {
-      throw problems.unavailable('OBJECT_STORE_UNAVAILABLE', `the object store (${this.deps.objects.kind}) is unavailable: ${(error as Error).message}`);
+      // The driver's message names hosts and paths: it goes to the log (the edge logs the cause), not to the client.
+      throw problems.unavailable('OBJECT_STORE_UNAVAILABLE', `the object store (${this.deps.objects.kind}) is unavailable; retry later`, error);
     }
   }
 

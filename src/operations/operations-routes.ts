@@ -1,5 +1,6 @@
 /** Operational endpoints: liveness, readiness, Prometheus metrics, the contract and its docs page. */
 import type { OperationHandlers } from '../http/http-types.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
 export type ReadinessCheck = () => Promise<{ kind?: string }>;
@@ -21,7 +22,7 @@ const DOCS_PAGE = `<!doctype html>
 <body><div id="swagger-ui"></div>
 <script src="/docs/assets/swagger-ui-bundle.js"></script><script src="/docs/static/init.js"></script></body></html>`;
 
-export function operationsRoutes(opts: { metrics: Metrics; checks: Record<string, Dependency>; openApiText: string }): OperationHandlers {
+export function operationsRoutes(opts: { metrics: Metrics; checks: Record<string, Dependency>; openApiText: string; logger: Logger }): OperationHandlers {
   return {
     async getHealth() {
       return { status: 200, json: { status: 'ok' } };
@@ -33,7 +34,9 @@ export function operationsRoutes(opts: { metrics: Metrics; checks: Record<string
             const info = await withTimeout(check(), 2000);
             return [name, { ok: true, required, ...info }] as const;
           } catch (error) {
-            return [name, { ok: false, required, error: (error as Error).message }] as const;
+            // /readyz is public: the driver's message (hosts, ports, user names) goes to the log only.
+            opts.logger.warn({ dependency: name, err: error }, 'readiness check failed');
+            return [name, { ok: false, required, error: error instanceof CheckTimeout ? 'no answer in time' : 'unreachable' }] as const;
           }
         }),
       );
@@ -53,9 +56,11 @@ export function operationsRoutes(opts: { metrics: Metrics; checks: Record<string
   };
 }
 
+class CheckTimeout extends Error {}
+
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    const timer = setTimeout(() => reject(new CheckTimeout(`no answer within ${ms} ms`)), ms);
     promise.then((v) => { clearTimeout(timer); resolve(v); }, (e) => { clearTimeout(timer); reject(e); });
   });
 }

@@ -73,9 +73,12 @@ describe('licence API on PostgreSQL + S3 (RADOS Gateway)', function () {
       expect(refused.status).to.equal(503);
       expect(refused.body.code).to.equal('OBJECT_STORE_UNAVAILABLE');
       expect(refused.headers.get('retry-after')).to.equal('5');
+      expect(JSON.stringify(refused.body), 'no host or driver message in the answer').to.not.match(/127\.0\.0\.1|ECONNREFUSED|socket/i);
       expect((await db.db('licences').count({ n: '*' }))[0]!.n).to.equal(rowsBefore);
       const notReady = await viaProxy.request('GET', '/readyz');
       expect(notReady.status).to.equal(503);
+      expect(notReady.body.checks.objectStore).to.deep.include({ ok: false, required: true });
+      expect(JSON.stringify(notReady.body), 'the public readiness answer names no host').to.not.match(/127\.0\.0\.1|ECONNREFUSED|socket/i);
       await proxy.restart();
       expect((await viaProxy.request('POST', '/licences', { token: market, json: businessLicenceRequest() })).status).to.equal(201);
     } finally {
