@@ -2,6 +2,8 @@
  * `licence-vault verify`: runs the pure verifier locally on the PDF and receipt. Only the ledger facts
  * (and, unless pinned with --ca/--vkey, the trust material) come from the network. An auditor who pins
  * the issuer CA and the checkpoint key does not have to trust the vault operator.
+ * Exit codes: 0 verified (offline: every check that runs offline passed); 1 a check failed; 2 the input
+ * could not be read; 3 nothing failed but a check that matters did not run (no receipt).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -65,7 +67,13 @@ export async function runVerify(file: string, opts: VerifyCommandOptions): Promi
   }
   const report = await verifyLicence(pdf, receipt, { issuerCaCertsDer: pemToDer(caPem), checkpointVkey: vkey, logOrigin: origin }, ledger);
   process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
-  return report.ok ? 0 : 1;
+  if (!report.ok) return 1;
+  // Offline, the ledger checks cannot run by design; any other check that did not run leaves the PDF
+  // unverified where it matters (no receipt: not tied to the log or the ledger, status unknown).
+  const notRun = report.checks.filter((c) => c.ok === null && !(opts.offline && (c.check === 'anchor' || c.check === 'status')));
+  if (notRun.length === 0) return 0;
+  process.stderr.write(`not fully verified: ${notRun.map((c) => c.check).join(', ')} not checked${receipt ? '' : ' (give --receipt: without it the PDF is tied to no licence, and its status is unknown)'}\n`);
+  return 3;
 }
 
 export function formatReport(report: VerificationReport): string {

@@ -170,8 +170,12 @@ export async function verifyLicence(
   else if (!checkpoint) anchor = skipped('anchor', `not checked: the checkpoint could not be parsed (${checkpointParseProblem ?? ''})`);
   else anchor = checkAnchor(checkpoint, ledger);
 
-  // 7. status
-  const status = ledger === null ? skipped('status', 'offline: not checked') : checkStatus(ledger, anchor.ok === true);
+  // 7. status — only of the licence the receipt ties this PDF to: without one, a status the caller looked up
+  // (for an id typed in, say) says nothing about this document.
+  let status: CheckOutcome;
+  if (ledger === null) status = skipped('status', 'offline: not checked');
+  else if (!parsed) status = skipped('status', `${noReceipt} (without a receipt the PDF is tied to no licence id)`);
+  else status = checkStatus(ledger, anchor.ok === true);
 
   const checks = [sig.outcome, issuer, documentHash, inclusion, checkpointCheck, anchor, status];
   const ok = checks.every((c) => c.ok !== false) && sig.outcome.ok === true && issuer.ok === true;

@@ -68,6 +68,13 @@ describe('verification end to end (CLI and POST /verify)', function () {
     expect(result.stdout).to.include('VERIFIED (some checks not run)');
   });
 
+  it('without a receipt the CLI does not call the PDF verified (exit 3): it is tied to no licence and its status is unknown', async () => {
+    const result = await cli(pdfFile, '--json');
+    expect(result.status, result.stderr).to.equal(3);
+    expect(JSON.parse(result.stdout)).to.include({ ok: true, complete: false });
+    expect(result.stderr).to.match(/not fully verified: documentHash, inclusion, checkpoint, anchor, status not checked \(give --receipt/);
+  });
+
   it('POST /verify finds the receipt by the document hash and verifies', async () => {
     const res = await vault.request('POST', '/verify', { json: { pdf: fs.readFileSync(pdfFile).toString('base64') } });
     expect(res.status).to.equal(200);
