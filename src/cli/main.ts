@@ -71,6 +71,17 @@ program
     process.exitCode = await runDigitize(manifest, opts as never);
   });
 
+program
+  .command('gc-documents')
+  .description('delete licence PDFs that no licence points at (stored, then the database write failed), older than a grace period')
+  .option('--older-than-hours <hours>', 'keep anything written more recently (an issuance may still be in flight)', '24')
+  .option('--dry-run', 'list what would be deleted, delete nothing')
+  .option('--no-progress', 'no progress bar')
+  .action(async (opts: { olderThanHours: string; dryRun?: boolean; progress?: boolean }) => {
+    const { runGcDocuments } = await import('./gc-documents-command.ts');
+    process.exitCode = await runGcDocuments(opts);
+  });
+
 async function printOrFail(response: Response, pick: (body: unknown) => string): Promise<void> {
   const body = (await response.json().catch(() => ({}))) as { detail?: string; code?: string };
   if (!response.ok) {

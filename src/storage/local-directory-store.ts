@@ -87,10 +87,12 @@ class LocalDirectoryStore implements ObjectStore {
   async stat(key: string): Promise<StoredObjectInfo | null> {
     const p = this.pathOf(key);
     let size: number;
+    let modifiedAt: string;
     try {
       const st = await fsStat(p);
       if (!st.isFile()) return null;
       size = st.size;
+      modifiedAt = st.mtime.toISOString();
     } catch (err) {
       if (isErrno(err, 'ENOENT', 'ENOTDIR')) return null;
       throw err;
@@ -104,7 +106,7 @@ class LocalDirectoryStore implements ObjectStore {
     } catch (err) {
       if (!isErrno(err, 'ENOENT') && !(err instanceof SyntaxError)) throw err;
     }
-    return { key, size, contentType };
+    return { key, size, contentType, modifiedAt };
   }
 
   async delete(key: string): Promise<void> {

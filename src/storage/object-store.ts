@@ -7,6 +7,8 @@ export interface StoredObjectInfo {
   key: string;
   size: number;
   contentType: string;
+  /** When the object was last written (ISO 8601): how old an unreferenced object is before it is collected. */
+  modifiedAt: string;
 }
 
 export interface ObjectStore {

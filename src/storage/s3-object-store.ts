@@ -241,7 +241,7 @@ class S3ObjectStore implements ObjectStore {
       try {
         const st = await this.client.statObject(this.bucket, key);
         const ct = st.metaData['content-type'];
-        return { key, size: st.size, contentType: typeof ct === 'string' && ct ? ct : 'application/octet-stream' };
+        return { key, size: st.size, contentType: typeof ct === 'string' && ct ? ct : 'application/octet-stream', modifiedAt: new Date(st.lastModified).toISOString() };
       } catch (err) {
         if (isNotFound(err)) return null;
         throw err;
