@@ -8,7 +8,7 @@ import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { rateLimit } from 'express-rate-limit';
 import { OpenAPIBackend } from 'openapi-backend';
-import type { Context } from 'openapi-backend';
+import type { Operation } from 'openapi-backend';
 import addFormatsModule from 'ajv-formats';
 import type { Principal } from '../auth/principal.ts';
 import { isDatabaseUnavailableError } from '../db/database.ts';
@@ -16,9 +16,9 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { loggedRequestId, requestTelemetry } from '../observability/request-telemetry.ts';
 import { loadOpenApiDocument, precompileRouting } from './openapi-document.ts';
-import { ApiProblem, problems } from './problem.ts';
-import type { FieldProblem } from './problem.ts';
-import type { HttpResult, OperationHandlers, RequestContext } from './http-types.ts';
+import { createDispatcher } from './operation-dispatch.ts';
+import { ApiProblem, problemResult, problems } from './problem.ts';
+import type { HttpResult, OperationHandler, OperationHandlers } from './http-types.ts';
 
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: unknown) => void;
 
@@ -45,7 +45,7 @@ export interface AppOptions {
   trustProxy?: number | null;
 }
 
-type Locals = { principal?: Principal | null; operationId?: string };
+type Locals = { operationId?: string };
 
 export async function createApp(options: AppOptions): Promise<express.Express> {
   const api = new OpenAPIBackend({
@@ -62,58 +62,16 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
       return ajv;
     },
   });
-  api.register({
-    notFound: () => problemResult(new ApiProblem(404, 'ROUTE_NOT_FOUND', 'no such route')),
-    methodNotAllowed: () => problemResult(new ApiProblem(405, 'METHOD_NOT_ALLOWED', 'this route does not accept that method')),
-    validationFail: (c: Context) => problemResult(validationProblem(c)),
-    unauthorizedHandler: (c: Context) => {
-      const failure = (c.security?.bearer as { error?: unknown } | undefined)?.error;
-      // A token that could not be checked is not a bad token: the client must retry, not re-authenticate.
-      if (isDatabaseUnavailableError(failure)) return problemResult(databaseUnavailable());
-      return problemResult(failure instanceof ApiProblem ? failure : new ApiProblem(401, 'AUTHENTICATION_REQUIRED', 'a bearer token is required', {}, { 'WWW-Authenticate': 'Bearer' }));
-    },
-    postRoutingHandler: (c: Context, req: Request) => {
-      (req.res!.locals as Locals).operationId = c.operation?.operationId;
-      if (c.operation) assertContentType(c, req);
-    },
-    postResponseHandler: (c: Context) => c.response as HttpResult,
-  });
-  api.registerSecurityHandler('bearer', async (c: Context, req: Request) => {
-    const header = req.headers.authorization;
-    if (!header) return false;
-    const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
-    if (!match) throw new ApiProblem(401, 'TOKEN_INVALID', 'Authorization must be "Bearer <token>"', {}, { 'WWW-Authenticate': 'Bearer error="invalid_request"' });
-    let principal = await options.authenticate(match[1]!);
-    const actingFor = req.headersDistinct['x-acting-for'];
-    if (actingFor !== undefined) {
-      if (!options.actFor || actingFor.length !== 1) throw new ApiProblem(400, 'ACTING_FOR_INVALID', 'X-Acting-For must be given once, with a company\'s unified social credit code');
-      principal = await options.actFor(principal, actingFor[0]!, c.operation.operationId!);
-    }
-    (req.res!.locals as Locals).principal = principal;
-    return principal;
-  });
-  for (const [operationId, handler] of Object.entries(options.handlers)) {
-    api.register(operationId, async (c: Context, req: Request) => {
-      const ctx: RequestContext = {
-        operationId,
-        principal: (req.res!.locals as Locals).principal ?? null,
-        params: c.request.params as Record<string, string>,
-        query: c.request.query as Record<string, unknown>,
-        headers: req.headers,
-        body: req.body,
-      };
-      try {
-        return await handler(ctx);
-      } catch (error) {
-        if (!(error instanceof ApiProblem)) throw error;
-        if (error.cause !== undefined) options.logger.warn({ err: error.cause, code: error.code, req: { id: loggedRequestId(req) } }, 'dependency failed');
-        return problemResult(error);
-      }
-    });
-  }
   await api.init();
   precompileRouting(api.router as never);
   assertEveryOperationHandled(api, options.handlers);
+  const dispatch = createDispatcher(api, {
+    handlers: Object.fromEntries(Object.entries(options.handlers).map(([operationId, handler]) => [operationId, withProblemsAnswered(handler, options.logger)])),
+    authenticate: (operation, req) => bearerPrincipal(operation, req, options),
+    routed: (operation, req) => {
+      (req.res!.locals as Locals).operationId = operation.operationId;
+    },
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -137,12 +95,7 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
   app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
   app.use(async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const result = (await api.handleRequest(
-        { method: req.method, path: req.path, query: req.query as Record<string, string>, body: req.body, headers: req.headers as Record<string, string> },
-        req,
-        res,
-      )) as HttpResult;
-      writeResult(res, result, req.path);
+      writeResult(res, await dispatch(req), req.path);
     } catch (error) {
       next(error);
     }
@@ -155,6 +108,32 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
   return app;
 }
 
+/** A request's principal from its bearer token and, for a company's agent, its X-Acting-For header. */
+async function bearerPrincipal(operation: Operation, req: Request, options: AppOptions): Promise<Principal | false> {
+  const header = req.headers.authorization;
+  if (!header) return false;
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+  if (!match) throw new ApiProblem(401, 'TOKEN_INVALID', 'Authorization must be "Bearer <token>"', {}, { 'WWW-Authenticate': 'Bearer error="invalid_request"' });
+  const principal = await options.authenticate(match[1]!);
+  const actingFor = req.headersDistinct['x-acting-for'];
+  if (actingFor === undefined) return principal;
+  if (!options.actFor || actingFor.length !== 1) throw new ApiProblem(400, 'ACTING_FOR_INVALID', 'X-Acting-For must be given once, with a company\'s unified social credit code');
+  return options.actFor(principal, actingFor[0]!, operation.operationId!);
+}
+
+/** A handler's ApiProblem becomes its answer; what went wrong underneath it (its cause) goes to the log. */
+function withProblemsAnswered(handler: OperationHandler, logger: Logger): OperationHandler {
+  return async (ctx) => {
+    try {
+      return await handler(ctx);
+    } catch (error) {
+      if (!(error instanceof ApiProblem)) throw error;
+      if (error.cause !== undefined) logger.warn({ err: error.cause, code: error.code, operation: ctx.operationId }, 'dependency failed');
+      return problemResult(error);
+    }
+  };
+}
+
 /** The contract and the code must name the same operations: a missing handler fails start-up, not a request. */
 function assertEveryOperationHandled(api: OpenAPIBackend, handlers: OperationHandlers): void {
   const declared = api.getOperations().map((o) => o.operationId).filter((id): id is string => Boolean(id));
@@ -165,9 +144,6 @@ function assertEveryOperationHandled(api: OpenAPIBackend, handlers: OperationHan
   }
 }
 
-function problemResult(problem: ApiProblem): HttpResult {
-  return { status: problem.status, json: problem.toBody(), contentType: 'application/problem+json', headers: problem.headers };
-}
 
 function writeResult(res: Response, result: HttpResult, path: string): void {
   if (res.headersSent) return;
@@ -217,26 +193,4 @@ function databaseUnavailable(): ApiProblem {
   return problems.unavailable('DATABASE_UNAVAILABLE', 'the database is unavailable; retry later');
 }
 
-/** A body must arrive in one of the media types the operation declares (else 415), before validation. */
-function assertContentType(c: Context, req: Request): void {
-  const requestBody = c.operation.requestBody as { content?: Record<string, unknown> } | undefined;
-  if (!requestBody?.content) return;
-  const declared = Object.keys(requestBody.content);
-  const given = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (!given) throw new ApiProblem(415, 'CONTENT_TYPE_REQUIRED', `send the body as ${declared.join(' or ')}`);
-  if (!declared.includes(given)) throw new ApiProblem(415, 'UNSUPPORTED_MEDIA_TYPE', `content type ${given} is not accepted here; send ${declared.join(' or ')}`);
-}
 
-function validationProblem(c: Context): ApiProblem {
-  const errors: FieldProblem[] = (c.validation?.errors ?? []).map((e) => {
-    const raw = e.instancePath.replace(/^\/(requestBody|query|path|params|headers|header)/, '').replace(/^\//, '').replace(/\//g, '.');
-    const location = /^\/(query|path|params|headers|header)/.exec(e.instancePath)?.[1];
-    let field = raw;
-    if (e.keyword === 'required') field = [raw, (e.params as { missingProperty: string }).missingProperty].filter(Boolean).join('.');
-    if (e.keyword === 'additionalProperties') field = [raw, (e.params as { additionalProperty: string }).additionalProperty].filter(Boolean).join('.');
-    const message = e.keyword === 'additionalProperties' ? 'is not an accepted property' : (e.message ?? 'is invalid');
-    return { field: field || location || 'body', message };
-  });
-  const detail = errors.length > 0 ? errors.map((e) => `${e.field} ${e.message}`).join('; ') : 'the request does not match the API contract';
-  return new ApiProblem(400, 'REQUEST_INVALID', detail, { errors });
-}

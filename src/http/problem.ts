@@ -3,6 +3,7 @@
  * match on. Services throw ApiProblem; the edge serialises it. Anything else becomes an opaque 500 whose
  * details go to the log, never to the client.
  */
+import type { HttpResult } from './http-types.ts';
 export interface FieldProblem {
   field: string;
   message: string;
@@ -72,3 +73,8 @@ export const problems = {
   conflict: (code: string, detail: string) => new ApiProblem(409, code, detail),
   unavailable: (code: string, detail: string, cause?: unknown) => new ApiProblem(503, code, detail, {}, { 'Retry-After': '5' }, cause),
 };
+
+/** The HTTP result that carries a problem (the edge adds `instance`). */
+export function problemResult(problem: ApiProblem): HttpResult {
+  return { status: problem.status, json: problem.toBody(), contentType: 'application/problem+json', headers: problem.headers };
+}
