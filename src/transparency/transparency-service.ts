@@ -57,10 +57,19 @@ export class TransparencyService {
     });
   }
 
-  /** The proof that the tree of `first` leaves is a prefix of the anchored one, when this log can make it. */
+  /**
+   * The proof that the tree of `first` leaves is a prefix of the anchored one, or null when this log cannot
+   * make one (the ledger anchors more than it holds): the verifier then reports the anchor unproven. An
+   * outage is not such a case: it propagates, and the request is answered 503.
+   */
   private async consistencyOrNull(first: number, anchoredSize: number): Promise<string[] | null> {
     if (first >= anchoredSize) return null;
-    return this.consistency(first, anchoredSize).catch(() => null);
+    try {
+      return await this.consistency(first, anchoredSize);
+    } catch (error) {
+      if (error instanceof ApiProblem && error.code === 'SIZES_INVALID') return null;
+      throw error;
+    }
   }
 
   get origin(): string {

@@ -94,6 +94,17 @@ describe('verification end to end (CLI and POST /verify)', function () {
     expect(anchor.detail).to.match(/consistency proof/);
     const byServer = await vault.request('POST', '/verify', { json: { pdf: fs.readFileSync(pdfFile).toString('base64'), receipt: oldReceipt } });
     expect(byServer.body).to.include({ ok: true, complete: true, licenceId: id });
+
+    // The database failing while the proof is read is an outage (503, retry), not a verdict on the licence.
+    const logs = (vault.vault.transparency as unknown as { deps: { logs: { consistencyProof: (...a: unknown[]) => Promise<unknown> } } }).deps.logs;
+    const original = logs.consistencyProof;
+    logs.consistencyProof = () => Promise.reject(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }));
+    try {
+      const duringOutage = await vault.request('POST', '/verify', { json: { pdf: fs.readFileSync(pdfFile).toString('base64'), receipt: oldReceipt } });
+      expect([duringOutage.status, duringOutage.body.code]).to.deep.equal([503, 'DATABASE_UNAVAILABLE']);
+    } finally {
+      logs.consistencyProof = original;
+    }
   });
 
   it('a tampered PDF fails the signature and document-hash checks', async () => {
