@@ -40,6 +40,18 @@ export function readTimeoutMs(statementTimeoutMs: number): number {
   return statementTimeoutMs + Math.min(5000, statementTimeoutMs);
 }
 
+/**
+ * Whether the pool may hand a pg client out again. One whose statement timed out on the client is still
+ * waiting for that answer (its query is still the active one): pg would queue the next statement behind
+ * it, so it is dropped and replaced. One that has just answered an error is fine, even before its
+ * ReadyForQuery message arrives.
+ */
+export function isUsableConnection(connection: { readyForQuery?: boolean; _activeQuery?: unknown; _getActiveQuery?: () => unknown }): boolean {
+  if (connection.readyForQuery === true) return true;
+  const active = typeof connection._getActiveQuery === 'function' ? connection._getActiveQuery() : connection._activeQuery;
+  return active === null || active === undefined;
+}
+
 export function openDatabase(target: DatabaseTarget, logger?: Logger): Database {
   const log = logger ? driverLog(logger) : undefined;
   if (target.engine === 'postgres') {
@@ -48,9 +60,7 @@ export function openDatabase(target: DatabaseTarget, logger?: Logger): Database 
     return knexFactory({
       client: 'pg',
       connection: { connectionString: target.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...timeouts },
-      // A connection whose statement timed out on the client is still waiting for that answer: pg would
-      // queue the next statement behind it, so it is dropped and replaced, never handed out again.
-      pool: { min: 0, max: target.poolMax ?? 10, validate: (connection: { readyForQuery?: boolean }) => connection.readyForQuery === true },
+      pool: { min: 0, max: target.poolMax ?? 10, validate: isUsableConnection },
       acquireConnectionTimeout: POOL_ACQUIRE_TIMEOUT_MS,
       log,
     });

@@ -88,4 +88,18 @@ describe('precompiled routing', () => {
     );
     expect([...answers]).to.include.members(['getAX', 'postAB', 'getYB', 'getYZ', 'patchYZ', 'getAXC', 'putABC', '404-notFound', '405-methodNotAllowed']);
   });
+
+  it('agrees with it under an API root other than /', async () => {
+    const op = (operationId: string) => ({ operationId, responses: { 200: { description: 'ok' } } });
+    const definition = { openapi: '3.0.3', info: { title: 'root', version: '1' }, paths: { '/': { get: op('getRoot') }, '/a/{x}': { get: op('getAX') } } };
+    const plain = new OpenAPIBackend({ definition: definition as never, quick: true, apiRoot: '/v1' });
+    const compiled = new OpenAPIBackend({ definition: structuredClone(definition) as never, quick: true, apiRoot: '/v1' });
+    await Promise.all([plain.init(), compiled.init()]);
+    precompileRouting(compiled.router as never);
+    for (const path of ['/v1', '/v1/', '/v1/a/b', '/a/b', '/v1x/a/b', '/v1/a', '/', '/v1/v1/a/b']) {
+      for (const method of ['GET', 'POST']) expect(routed(compiled.router, method, path), `${method} ${path}`).to.equal(routed(plain.router, method, path));
+    }
+    expect(routed(compiled.router, 'GET', '/a/b')).to.match(/^404/);
+    expect(routed(compiled.router, 'GET', '/v1/a/b')).to.equal('getAX');
+  });
 });

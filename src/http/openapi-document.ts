@@ -22,6 +22,7 @@ interface OpenApiRouter {
   getOperations(): RoutableOperation[];
   normalizeRequest(req: { method: string; path: string }): { method: string; path: string };
   normalizePath(path: string): string;
+  isUnderApiRoot(path: string): boolean;
   matchOperation(req: { method: string; path: string }, strict?: boolean): RoutableOperation | undefined;
 }
 
@@ -30,8 +31,9 @@ interface OpenApiRouter {
  * and compiles a regular expression for every path template, on every request, to route it. The
  * definition never changes after init, so this builds the list, an exact-path index and the compiled
  * templates once, and routes with the same rules: an exact path with the method wins; else the matching
- * templates, most specific (longest literal part) first, with the method; a path no template matches is
- * 404, a path matched only under other methods 405 (the same errors the router throws).
+ * templates, most specific (longest literal part) first, with the method; a path outside the API root or
+ * one no template matches is 404, a path matched only under other methods 405 (the same errors the
+ * router throws).
  */
 export function precompileRouting(router: OpenApiRouter): void {
   const operations = router.getOperations();
@@ -43,6 +45,10 @@ export function precompileRouting(router: OpenApiRouter): void {
     .sort((a, b) => b.literalLength - a.literalLength); // stable: equal lengths keep the document's order, as lodash's orderBy
   router.matchOperation = (req, strict) => {
     const normalized = router.normalizeRequest(req);
+    if (!router.isUnderApiRoot(normalized.path)) {
+      if (strict) throw new Error('404-notFound: no route matches request');
+      return undefined;
+    }
     const path = router.normalizePath(normalized.path);
     const exact = byExactPath.get(path)?.find((operation) => operation.method === normalized.method);
     if (exact) return exact;

@@ -39,6 +39,20 @@ export function redactQueryParameters(url: string, names: readonly string[]): st
   return `${url.slice(0, q)}?${query.toString().replaceAll('%5Bredacted%5D', '[redacted]')}`;
 }
 
+/**
+ * The path and query of a request target. A client may send the absolute form (`GET http://host/path`),
+ * which node keeps as it came and express routes by its path: redaction must see that path.
+ */
+function originForm(target: string): string {
+  if (target.startsWith('/')) return target;
+  try {
+    const url = new URL(target);
+    return `${url.pathname}${url.search}`;
+  } catch {
+    return '[unparseable request target]';
+  }
+}
+
 const REQUEST_ID = Symbol('requestId');
 
 /** The id given to this request by the telemetry middleware (for other log lines about it). */
@@ -66,7 +80,7 @@ export function requestTelemetry(options: RequestTelemetryOptions): RequestHandl
       const level = aborted ? 'warn' : res.statusCode >= 500 ? 'error' : 'info';
       if (!logger.isLevelEnabled(level)) return;
       const line = {
-        req: { id, method: req.method, url: redactUrl(req.originalUrl ?? req.url ?? ''), remoteAddress: req.ip, userAgent: req.headers['user-agent'], actingFor: req.headers['x-acting-for'] },
+        req: { id, method: req.method, url: redactUrl(originForm(req.originalUrl ?? req.url ?? '')), remoteAddress: req.ip, userAgent: req.headers['user-agent'], actingFor: req.headers['x-acting-for'] },
         res: { statusCode: res.statusCode },
         responseTime: Math.round(milliseconds),
         operation,
