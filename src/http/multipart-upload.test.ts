@@ -76,7 +76,24 @@ describe('multipart uploads', () => {
     }
   });
 
-  it('answers 413 for a file over its limit, at once, and removes what was written', async () => {
+  it('answers 413 as soon as a file passes its limit, before the client has sent the rest, and closes the connection', async () => {
+    const { port } = new URL(base);
+    const boundary = 'lv-boundary';
+    const answer = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/up', method: 'POST', headers: { authorization: 'Bearer issuer', 'content-type': `multipart/form-data; boundary=${boundary}` } }, (res) => {
+        resolve({ status: res.statusCode!, connection: res.headers.connection });
+        res.resume();
+      });
+      req.on('error', reject);
+      req.write(`--${boundary}\r\ncontent-disposition: form-data; name="manifest"; filename="register.csv"\r\ncontent-type: text/csv\r\n\r\n`);
+      req.write('x'.repeat(64 * 1024)); // and then nothing more: the body never ends
+      setTimeout(() => reject(new Error('no answer while the body was still open')), 3000).unref();
+    });
+    expect(answer).to.deep.equal({ status: 413, connection: 'close' });
+    expect(await lastDirKept()).to.equal(false);
+  });
+
+  it('answers 413 for a whole body with a file over its limit and removes what was written', async () => {
     const form = new FormData();
     form.append('manifest', new Blob(['x'.repeat(5000)]), 'register.csv');
     form.append('scans', new Blob([new Uint8Array(20)]), 'scans.zip');

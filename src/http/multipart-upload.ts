@@ -40,7 +40,28 @@ export function multipartUpload<P>(opts: {
     });
     const body: Record<string, unknown> = { upload: target };
     const writes: Array<Promise<void>> = [];
+    const outs = new Set<fs.WriteStream>();
     let failure: ApiProblem | null = null;
+    let settled = false;
+    const settle = (error?: unknown) => {
+      if (settled) return;
+      settled = true;
+      if (error) return next(error);
+      req.body = body;
+      next();
+    };
+    /**
+     * Answers now, without waiting for the rest of the body (up to gigabytes of scans): stops parsing,
+     * drops what was written and closes the connection once the answer is out.
+     */
+    const refuseNow = (problem: ApiProblem) => {
+      failure ??= problem;
+      req.unpipe(parser);
+      for (const out of outs) out.destroy();
+      req.resume();
+      res.setHeader('Connection', 'close');
+      settle(failure);
+    };
     const parser = busboy({ headers: req.headers, limits: { files: Object.keys(opts.files).length, fields: 20, fieldSize: 1024 } });
     parser.on('field', (name, value) => {
       // A text field may not stand in for a file (its value would become the stored file's name, a path
@@ -61,30 +82,23 @@ export function multipartUpload<P>(opts: {
       body[name] = stored;
       let size = 0;
       const out = fs.createWriteStream(path.join(target.dir, stored));
+      outs.add(out);
       stream.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > spec.maxBytes && !out.destroyed) {
-          failure ??= new ApiProblem(413, 'UPLOAD_TOO_LARGE', `${name} is larger than ${spec.maxBytes} bytes`);
-          // Stop writing (the file goes with the refused upload) and drain the rest of the part unread.
           stream.unpipe(out);
-          out.destroy();
-          stream.resume();
+          refuseNow(new ApiProblem(413, 'UPLOAD_TOO_LARGE', `${name} is larger than ${spec.maxBytes} bytes`));
         }
       });
       // 'close' comes after 'finish', and also after destroy(): either way this file is done with.
-      writes.push(new Promise((resolve, reject) => out.on('close', () => resolve()).on('error', reject)));
+      const written = new Promise<void>((resolve, reject) => out.on('close', () => resolve()).on('error', reject));
+      written.catch(() => undefined); // after refuseNow nobody waits for it
+      writes.push(written);
       stream.pipe(out);
     });
-    parser.on('error', (error: Error) => next(new ApiProblem(400, 'UPLOAD_INVALID', `the multipart body is malformed: ${error.message}`)));
+    parser.on('error', (error: Error) => settle(new ApiProblem(400, 'UPLOAD_INVALID', `the multipart body is malformed: ${error.message}`)));
     parser.on('close', () => {
-      Promise.all(writes).then(
-        () => {
-          if (failure) return next(failure);
-          req.body = body;
-          next();
-        },
-        (error: Error) => next(error),
-      );
+      Promise.all(writes).then(() => settle(failure ?? undefined), settle);
     });
     req.pipe(parser);
   };
