@@ -29,14 +29,15 @@ export interface DispatchOptions {
 type Requirement = string[];
 
 export function createDispatcher(api: OpenAPIBackend, options: DispatchOptions): (req: Request) => Promise<HttpResult> {
-  const requirementsOf = new Map<Operation, Requirement[]>();
+  // Keyed by id, not by object: openapi-backend's router may hand out fresh operation objects per call.
+  const requirementsOf = new Map<string, Requirement[]>();
   for (const operation of api.getOperations()) {
     const requirements = (operation.security ?? []).map((requirement) => Object.keys(requirement));
     // Only the bearer scheme has an authenticator here; an operation needing another would fail open or
     // shut by accident, so it fails start-up instead.
     const unknown = requirements.flat().filter((scheme) => scheme !== 'bearer');
     if (unknown.length) throw new Error(`${operation.operationId} needs security scheme(s) ${unknown.join(', ')}, which this service cannot check`);
-    requirementsOf.set(operation, requirements);
+    requirementsOf.set(operation.operationId!, requirements);
   }
 
   return async (req) => {
@@ -51,7 +52,8 @@ export function createDispatcher(api: OpenAPIBackend, options: DispatchOptions):
     options.routed?.(operation, req);
     assertContentType(operation, req);
 
-    const requirements = requirementsOf.get(operation) ?? [];
+    const requirements = requirementsOf.get(operation.operationId!);
+    if (!requirements) throw new Error(`no security requirements known for ${operation.operationId}`); // never public by accident
     let principal: Principal | null = null;
     // Every requirement here is [] (public) or ["bearer"]: an empty one is met by anyone, the other by a token.
     if (requirements.length > 0 && !requirements.some((schemes) => schemes.length === 0)) {
