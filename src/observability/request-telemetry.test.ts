@@ -100,7 +100,7 @@ describe('request telemetry', () => {
       setTimeout(() => req.destroy(), 50);
     });
     await waitForLines(2);
-    expect(lines[1]).to.deep.include({ level: 40, msg: 'request aborted' });
+    expect(lines[1]).to.deep.include({ level: 40, msg: 'request aborted', res: { statusCode: null } });
     const observed = (await metrics.httpDuration.get()).values.filter((v) => v.metricName === 'http_request_duration_seconds_count');
     expect(observed.map((v) => v.labels.status)).to.include.members(['200', '404', '503', 'aborted']);
   });

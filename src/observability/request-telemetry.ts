@@ -81,7 +81,8 @@ export function requestTelemetry(options: RequestTelemetryOptions): RequestHandl
       if (!logger.isLevelEnabled(level)) return;
       const line = {
         req: { id, method: req.method, url: redactUrl(originForm(req.originalUrl ?? req.url ?? '')), remoteAddress: req.ip, userAgent: req.headers['user-agent'], actingFor: req.headers['x-acting-for'] },
-        res: { statusCode: res.statusCode },
+        // An answer cut off before its headers went out had no status anyone saw.
+        res: { statusCode: res.headersSent ? res.statusCode : null },
         responseTime: Math.round(milliseconds),
         operation,
       };
