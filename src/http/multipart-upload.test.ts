@@ -1,17 +1,18 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
+import { listenLocally } from '../../test/support/local-server.ts';
+import type { LocalServer } from '../../test/support/local-server.ts';
 import { multipartUpload } from './multipart-upload.ts';
 import { ApiProblem } from './problem.ts';
 
 describe('multipart uploads', () => {
   let root: string;
-  let server: http.Server;
+  let server: LocalServer;
   let base: string;
   const dirs: string[] = [];
 
@@ -33,12 +34,10 @@ describe('multipart uploads', () => {
       const problem = error instanceof ApiProblem ? error : new ApiProblem(500, 'INTERNAL_ERROR', 'failed');
       res.status(problem.status).json(problem.toBody());
     });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await listenLocally(app);
+    base = server.base;
   });
   after(() => {
-    server.closeAllConnections();
     server.close();
     fs.rmSync(root, { recursive: true, force: true });
   });

@@ -1,8 +1,9 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import express from 'express';
+import { listenLocally } from '../../test/support/local-server.ts';
+import type { LocalServer } from '../../test/support/local-server.ts';
 import { redactDocumentLinks } from '../exchange/document-links.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
@@ -11,7 +12,7 @@ import { redactQueryParameters, requestTelemetry } from './request-telemetry.ts'
 describe('request telemetry', () => {
   const lines: Array<Record<string, any>> = [];
   const metrics = createMetrics();
-  let server: http.Server;
+  let server: LocalServer;
   let base: string;
 
   before(async () => {
@@ -23,12 +24,10 @@ describe('request telemetry', () => {
     app.get('/fail', (_req, res) => { res.status(503).end(); });
     app.get('/slow', () => { /* never answers: the client gives up */ });
     app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => void res.status(400).end());
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await listenLocally(app);
+    base = server.base;
   });
   after(() => {
-    server.closeAllConnections();
     server.close();
   });
 
