@@ -88,7 +88,7 @@ export async function exchangeBench(results: Record<string, unknown>) {
   const port = 18000 + Math.floor(Math.random() * 1000);
   const base = `http://127.0.0.1:${port}`;
   const vault = await startProcess('src/main.ts', {
-    DATABASE_URL: db.url!, DATA_DIR: dataDir, PORT: String(port), PUBLIC_BASE_URL: base, SEED_DEV_DATA: 'true', LOG_LEVEL: 'warn',
+    DATABASE_URL: db.url!, DATA_DIR: dataDir, PORT: String(port), PUBLIC_BASE_URL: base, SEED_DEV_DATA: 'true', LOG_LEVEL: process.env.BENCH_SERVICE_LOG_LEVEL ?? 'warn',
     ANCHOR_INTERVAL_MS: '1000', EXCHANGE_RATE_PER_DEPARTMENT_PER_MINUTE: '10000000', EXCHANGE_RATE_PER_HOLDER_PER_MINUTE: '10000000', EXCHANGE_ALERT_DISTINCT_HOLDERS: '1000000',
   });
   const barePort = port + 1000;
