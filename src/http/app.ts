@@ -144,7 +144,6 @@ function assertEveryOperationHandled(api: OpenAPIBackend, handlers: OperationHan
   }
 }
 
-
 function writeResult(res: Response, result: HttpResult, path: string): void {
   if (res.headersSent) return;
   res.status(result.status);
@@ -171,7 +170,7 @@ function writeResult(res: Response, result: HttpResult, path: string): void {
 /** Maps body-parser and unexpected errors to problems without leaking internals. */
 function edgeProblem(error: unknown): ApiProblem {
   if (error instanceof ApiProblem) return error;
-  if (isDatabaseUnavailableError(error)) return databaseUnavailable();
+  if (isDatabaseUnavailableError(error)) return problems.databaseUnavailable();
   const e = error as { type?: string; status?: number; message?: string };
   switch (e.type) {
     case 'entity.parse.failed':
@@ -187,10 +186,3 @@ function edgeProblem(error: unknown): ApiProblem {
       return new ApiProblem(500, 'INTERNAL_ERROR', 'the service failed to handle this request; it has been logged');
   }
 }
-
-/** The database is down or restarting: the same request will succeed later, so 503 with Retry-After, never 500. */
-function databaseUnavailable(): ApiProblem {
-  return problems.unavailable('DATABASE_UNAVAILABLE', 'the database is unavailable; retry later');
-}
-
-

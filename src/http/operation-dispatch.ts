@@ -80,7 +80,7 @@ export function createDispatcher(api: OpenAPIBackend, options: DispatchOptions):
 
 function unauthorized(failure: unknown): ApiProblem {
   // A token that could not be checked is not a bad token: the client must retry, not re-authenticate.
-  if (isDatabaseUnavailableError(failure)) return problems.unavailable('DATABASE_UNAVAILABLE', 'the database is unavailable; retry later');
+  if (isDatabaseUnavailableError(failure)) return problems.databaseUnavailable();
   if (failure instanceof ApiProblem) return failure;
   return new ApiProblem(401, 'AUTHENTICATION_REQUIRED', 'a bearer token is required', {}, { 'WWW-Authenticate': 'Bearer' });
 }

@@ -4,6 +4,7 @@
  * details go to the log, never to the client.
  */
 import type { HttpResult } from './http-types.ts';
+
 export interface FieldProblem {
   field: string;
   message: string;
@@ -72,6 +73,8 @@ export const problems = {
   notFound: (code: string, detail: string) => new ApiProblem(404, code, detail),
   conflict: (code: string, detail: string) => new ApiProblem(409, code, detail),
   unavailable: (code: string, detail: string, cause?: unknown) => new ApiProblem(503, code, detail, {}, { 'Retry-After': '5' }, cause),
+  /** The database is down or restarting: the same request will succeed later, so 503 with Retry-After, never 500. */
+  databaseUnavailable: (): ApiProblem => problems.unavailable('DATABASE_UNAVAILABLE', 'the database is unavailable; retry later'),
 };
 
 /** The HTTP result that carries a problem (the edge adds `instance`). */
