@@ -13,6 +13,7 @@ import { checkHolderId } from '../identity/holder-id.ts';
 import { formatLicenceId, nextVersionId } from '../identity/licence-id.ts';
 import type { LicenceType, LicenceTypeCatalogue } from '../licence-types/catalogue.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { documentKey } from './document-keys.ts';
 import { fieldCommitmentRoot } from './field-commitments.ts';
 import type { LicenceDocumentFactory, LicenceDocumentInput } from './licence-document.ts';
 import { issuanceEffects, statusEffects } from './licence-leaves.ts';
@@ -282,7 +283,7 @@ export class LicenceService {
       throw error;
     }
     const sha256 = sha256Hex(pdf);
-    const key = `licences/sha256/${sha256}.pdf`;
+    const key = documentKey(sha256);
     // Content-addressed: a retry after a crash re-puts the same key; an orphan (PDF stored, row not
     // written) is harmless and never served, because only rows point at objects.
     await this.storeCall(() => this.deps.objects.put(key, pdf, 'application/pdf'));

@@ -7,9 +7,8 @@
  */
 import type { Database } from '../db/database.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { DOCUMENT_PREFIX, documentSha256Of } from './document-keys.ts';
 
-export const DOCUMENT_PREFIX = 'licences/sha256/';
-const DOCUMENT_KEY = /^licences\/sha256\/([0-9a-f]{64})\.pdf$/;
 /** Objects looked up in the database per query (the document hash is indexed). */
 const CHUNK = 500;
 
@@ -41,7 +40,7 @@ export async function sweepOrphanDocuments(deps: { db: Database; objects: Object
   const keys = await deps.objects.list(DOCUMENT_PREFIX);
   const report: OrphanSweepReport = { scanned: keys.length, referenced: 0, tooYoung: 0, unrecognised: 0, orphans: [], deleted: 0 };
   const documents = keys.flatMap((key) => {
-    const sha256 = DOCUMENT_KEY.exec(key)?.[1];
+    const sha256 = documentSha256Of(key);
     if (!sha256) report.unrecognised++;
     return sha256 ? [{ key, sha256 }] : [];
   });
