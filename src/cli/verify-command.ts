@@ -7,7 +7,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { verifyLicence, parseReceipt } from '../verify/index.ts';
+import { consistencyProofSpan, verifyLicence, parseReceipt } from '../verify/index.ts';
 import type { LedgerFacts, Receipt, VerificationReport } from '../verify/index.ts';
 import { parseVerifier } from '../transparency/checkpoint.ts';
 
@@ -59,11 +59,8 @@ export async function runVerify(file: string, opts: VerifyCommandOptions): Promi
     ledger = { anchoredCheckpoint: facts.anchoredCheckpoint, licenceStatus: facts.licenceStatus, consistencyProof: null };
     // The ledger anchors a later tree: ask the log for the proof that the receipt's tree is its prefix (the
     // verifier checks it against both roots, so the log need not be trusted for it).
-    const anchoredSize = facts.anchoredCheckpoint?.size ?? 0;
-    if (receipt && receipt.treeSize < anchoredSize) {
-      const consistency = JSON.parse(await fetchText(`${opts.baseUrl}/transparency/consistency?first=${receipt.treeSize}&second=${anchoredSize}`)) as { proof: string[] };
-      ledger.consistencyProof = consistency.proof;
-    }
+    const span = consistencyProofSpan(receipt?.treeSize, facts.anchoredCheckpoint);
+    if (span) ledger.consistencyProof = (JSON.parse(await fetchText(`${opts.baseUrl}/transparency/consistency?first=${span.first}&second=${span.second}`)) as { proof: string[] }).proof;
   }
   const report = await verifyLicence(pdf, receipt, { issuerCaCertsDer: pemToDer(caPem), checkpointVkey: vkey, logOrigin: origin }, ledger);
   process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));

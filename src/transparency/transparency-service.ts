@@ -9,7 +9,7 @@ import { ApiProblem, problems } from '../http/problem.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { LicenceService } from '../licences/licence-service.ts';
 import { sha256Hex } from '../licences/licence-service.ts';
-import { parseReceipt, verifyLicence } from '../verify/index.ts';
+import { consistencyProofSpan, parseReceipt, verifyLicence } from '../verify/index.ts';
 import type { TrustPolicy, VerificationReport } from '../verify/index.ts';
 import { base64Encode } from './checkpoint.ts';
 import type { LogStore } from './log-store.ts';
@@ -53,19 +53,19 @@ export class TransparencyService {
     return verifyLicence(pdf, receipt as never, this.trustPolicy(), {
       anchoredCheckpoint: facts.anchoredCheckpoint,
       licenceStatus: facts.licenceStatus ? { status: facts.licenceStatus.status, changedAt: facts.licenceStatus.changedAt } : null,
-      consistencyProof: parsed && facts.anchoredCheckpoint ? await this.consistencyOrNull(parsed.treeSize, facts.anchoredCheckpoint.size) : null,
+      consistencyProof: await this.consistencyOrNull(consistencyProofSpan(parsed?.treeSize, facts.anchoredCheckpoint)),
     });
   }
 
   /**
-   * The proof that the tree of `first` leaves is a prefix of the anchored one, or null when this log cannot
-   * make one (the ledger anchors more than it holds): the verifier then reports the anchor unproven. An
-   * outage is not such a case: it propagates, and the request is answered 503.
+   * The proof that the receipt's tree is a prefix of the anchored one, or null when none is needed or this
+   * log cannot make one (the ledger anchors more than it holds): the verifier then reports the anchor
+   * unproven. An outage is not such a case: it propagates, and the request is answered 503.
    */
-  private async consistencyOrNull(first: number, anchoredSize: number): Promise<string[] | null> {
-    if (first >= anchoredSize) return null;
+  private async consistencyOrNull(span: { first: number; second: number } | null): Promise<string[] | null> {
+    if (!span) return null;
     try {
-      return await this.consistency(first, anchoredSize);
+      return await this.consistency(span.first, span.second);
     } catch (error) {
       if (error instanceof ApiProblem && error.code === 'SIZES_INVALID') return null;
       throw error;

@@ -1,5 +1,5 @@
 /** Public surface of the licence verifier (pure; usable from the CLI, the API and the browser). */
-export { verifyLicence } from './licence-verifier.ts';
+export { consistencyProofSpan, verifyLicence } from './licence-verifier.ts';
 export type {
   CheckName,
   CheckOutcome,

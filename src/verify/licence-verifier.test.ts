@@ -2,7 +2,7 @@ import { expect } from 'chai';
 
 import { extractSignature, signPdfPades } from '../pdf/pades.ts';
 import { base64Encode, generateCheckpointSigner, signCheckpoint } from '../transparency/checkpoint.ts';
-import { verifyLicence } from './licence-verifier.ts';
+import { consistencyProofSpan, verifyLicence } from './licence-verifier.ts';
 import type { CheckName, CheckOutcome, LedgerFacts, Receipt, VerificationReport } from './licence-verifier.ts';
 import { extractPdfSignature, parsePdfDate } from './pdf-signature.ts';
 import { ORIGIN, buildLog, leafFor, makeFixtures, pemToDer, sha256Hex } from './test-fixtures.test-helpers.ts';
@@ -70,6 +70,13 @@ describe('verify: verifyLicence', function () {
       expectPass(r, ...ALL);
       expect(check(r, 'anchor').detail).to.match(/consistency proof shows the receipt's tree is a prefix of the anchored one/);
       expect(r.ok).to.equal(true);
+    });
+
+    it('asks for a consistency proof only from a smaller receipt tree to a larger anchored one', function () {
+      expect(consistencyProofSpan(5, { size: 9 })).to.deep.equal({ first: 5, second: 9 });
+      for (const [size, anchored] of [[9, { size: 9 }], [10, { size: 9 }], [5, null], [0, { size: 9 }], [2.5, { size: 9 }], ['5', { size: 9 }], [undefined, { size: 9 }]] as const) {
+        expect(consistencyProofSpan(size, anchored), `${String(size)} → ${JSON.stringify(anchored)}`).to.equal(null);
+      }
     });
 
     it('refuses a later anchor without a consistency proof, or with one for another tree (a fork signed by the log key)', async function () {

@@ -36,7 +36,7 @@ import { errorMessage, isLicenceVerificationError } from './failure.ts';
 import type { VerificationCode } from './failure.ts';
 import { extractPdfSignature } from './pdf-signature.ts';
 import type { PdfSignature } from './pdf-signature.ts';
-import { decodeInclusionProof, parseLeafData, parseReceipt } from './receipt.ts';
+import { decodeInclusionProof, decodeProofHashes, parseLeafData, parseReceipt } from './receipt.ts';
 import type { LeafFields, Receipt } from './receipt.ts';
 import {
   KeyUsage,
@@ -78,6 +78,16 @@ export interface LedgerFacts {
    * (`GET /transparency/consistency`): it is checked against the receipt's root and the ledger's.
    */
   consistencyProof?: string[] | null;
+}
+
+/**
+ * The sizes a consistency proof must span for the anchor check (LedgerFacts.consistencyProof): from the
+ * receipt's tree to the larger one the ledger anchors; null when none is needed (or the receipt's size is
+ * not a tree size, which the verifier reports itself).
+ */
+export function consistencyProofSpan(receiptTreeSize: unknown, anchored: { size: number } | null): { first: number; second: number } | null {
+  if (typeof receiptTreeSize !== 'number' || !Number.isSafeInteger(receiptTreeSize) || receiptTreeSize < 1) return null;
+  return anchored && receiptTreeSize < anchored.size ? { first: receiptTreeSize, second: anchored.size } : null;
 }
 
 export interface VerificationReport {
@@ -366,10 +376,10 @@ function checkAnchoredLater(checkpoint: ParsedCheckpoint, anchoredSize: number, 
   if (!Array.isArray(proofBase64)) {
     return failed('anchor', 'CHECKPOINT_NOT_ANCHORED', `${where}, and no consistency proof between them was given`);
   }
-  const proof = proofBase64.map((p) => (typeof p === 'string' ? base64Decode(p) : undefined));
-  if (proof.some((p) => p === undefined)) return failed('anchor', 'CHECKPOINT_NOT_ANCHORED', `${where}; the consistency proof is not base64`);
+  const proof = decodeProofHashes(proofBase64);
+  if ('badIndex' in proof) return failed('anchor', 'CHECKPOINT_NOT_ANCHORED', `${where}; consistencyProof[${proof.badIndex}] is not standard base64 of ${HASH_SIZE} bytes`);
   try {
-    verifyConsistency(checkpoint.size, anchoredSize, proof as Uint8Array[], checkpoint.rootHash, anchoredRoot);
+    verifyConsistency(checkpoint.size, anchoredSize, proof, checkpoint.rootHash, anchoredRoot);
   } catch (err) {
     return failed('anchor', 'CHECKPOINT_NOT_ANCHORED', `${where}, and the receipt's tree is not a prefix of the anchored one: ${errorMessage(err)}`);
   }

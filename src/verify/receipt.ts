@@ -134,11 +134,23 @@ export function parseLeafData(leafData: string): LeafFields {
   return { ...leaf, licenceId, documentSha256 };
 }
 
+/**
+ * The hashes of a proof (an array of standard base64 strings of 32 bytes each), or the index of the first
+ * element that is not one.
+ */
+export function decodeProofHashes(proof: readonly unknown[]): Uint8Array[] | { badIndex: number } {
+  const hashes: Uint8Array[] = [];
+  for (const [i, p] of proof.entries()) {
+    const bytes = typeof p === 'string' ? base64Decode(p) : undefined;
+    if (bytes === undefined || bytes.length !== HASH_SIZE) return { badIndex: i };
+    hashes.push(bytes);
+  }
+  return hashes;
+}
+
 /** Decodes the (already validated) inclusion proof. */
 export function decodeInclusionProof(proof: readonly string[]): Uint8Array[] {
-  return proof.map((p, i) => {
-    const bytes = base64Decode(p);
-    if (bytes === undefined || bytes.length !== HASH_SIZE) malformed(`inclusionProof[${i}] must be standard base64 of ${HASH_SIZE} bytes`);
-    return bytes;
-  });
+  const hashes = decodeProofHashes(proof);
+  if ('badIndex' in hashes) malformed(`inclusionProof[${hashes.badIndex}] must be standard base64 of ${HASH_SIZE} bytes`);
+  return hashes;
 }

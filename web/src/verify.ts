@@ -3,7 +3,7 @@
  * verifier the CLI and the API use. Only trust material and ledger facts are fetched — unless the user
  * explicitly asks the server to look up the receipt, which uploads the PDF.
  */
-import { verifyLicence } from '../../src/verify/index.ts';
+import { consistencyProofSpan, verifyLicence } from '../../src/verify/index.ts';
 import type { CheckOutcome, LedgerFacts, Receipt, VerificationReport } from '../../src/verify/index.ts';
 import { api, apiJson, byId, el, errorText, initPage, onLanguageChange, setStatus, t } from './common.ts';
 import type { Dict } from './common.ts';
@@ -162,12 +162,9 @@ async function runVerification(): Promise<void> {
       const typedId = byId<HTMLInputElement>('licence-id').value.trim() || null;
       const licenceId = (receipt as { licenceId?: string } | null)?.licenceId ?? typedId;
       const [trust, facts] = await Promise.all([loadTrust(), ledgerFacts(licenceId)]);
-      const anchoredSize = facts.anchoredCheckpoint?.size ?? 0;
-      const treeSize = (receipt as { treeSize?: unknown } | null)?.treeSize;
       // A later anchor: the log's proof that the receipt's tree is its prefix (checked, not trusted).
-      if (typeof treeSize === 'number' && treeSize >= 1 && treeSize < anchoredSize) {
-        facts.consistencyProof = (await apiJson<{ proof: string[] }>('GET', `/transparency/consistency?first=${treeSize}&second=${anchoredSize}`)).proof;
-      }
+      const span = consistencyProofSpan((receipt as { treeSize?: unknown } | null)?.treeSize, facts.anchoredCheckpoint);
+      if (span) facts.consistencyProof = (await apiJson<{ proof: string[] }>('GET', `/transparency/consistency?first=${span.first}&second=${span.second}`)).proof;
       lastReport = { report: await verifyLicence(pdf, receipt, trust, facts), where: 'local' };
     }
     setStatus(status, '');
