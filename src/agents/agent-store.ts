@@ -7,7 +7,7 @@ interface AppointmentRow {
   company_id: string;
   agent_id: string;
   agent_name: string | null;
-  scopes: AgentScope[] | string;
+  scopes: AgentScope[];
   valid_from: Date | string;
   valid_until: Date | string;
   appointed_at: Date | string;
@@ -17,7 +17,7 @@ interface AppointmentRow {
 function fromRow(r: AppointmentRow): AgentAppointment {
   return {
     id: r.id, companyId: r.company_id, agentId: r.agent_id, agentName: r.agent_name,
-    scopes: typeof r.scopes === 'string' ? JSON.parse(r.scopes) : r.scopes,
+    scopes: r.scopes,
     validFrom: iso(r.valid_from), validUntil: iso(r.valid_until), appointedAt: iso(r.appointed_at), revokedAt: r.revoked_at === null ? null : iso(r.revoked_at),
   };
 }

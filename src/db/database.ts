@@ -122,7 +122,8 @@ export function engineOf(db: Database): 'postgres' | 'pglite' {
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57014']);
 const UNAVAILABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 // node-postgres (8.x) reports a statement that outlived query_timeout, a socket closed under it, a connect
-// that outlived connectionTimeoutMillis and a query on a client whose socket already failed by message only; knex prefixes the SQL ("ROLLBACK - …").
+// that outlived connectionTimeoutMillis and a query on a client whose socket already failed by message
+// only; knex prefixes the SQL ("ROLLBACK - …").
 const UNAVAILABLE_MESSAGES = [/(?:^| - )Query read timeout$/, /(?:^| - )Connection terminated unexpectedly$/, /(?:^| - )timeout expired$/, /(?:^| - )Client has encountered a connection error and is not queryable$/];
 
 /**

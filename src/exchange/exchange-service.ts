@@ -66,7 +66,10 @@ class Refusal extends Error {
   }
 }
 
-/** How long a replica keeps facts that never change (consent and legal-basis terms, licences but their status, field trees): this only bounds memory. */
+/**
+ * How long a replica keeps facts that never change (consent and legal-basis terms, licences but their
+ * status, field trees): this only bounds memory.
+ */
 const UNCHANGING_FACTS_CACHE_MS = 60_000;
 const UNCHANGING_FACTS_CACHE_ENTRIES = 10_000;
 
