@@ -5,13 +5,13 @@
  * the command line.
  */
 import crypto from 'node:crypto';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { sweepOrphanDocuments } from '../../src/licences/orphan-documents.ts';
 import type { ObjectStore } from '../../src/storage/object-store.ts';
+import { runCli } from '../support/cli.ts';
 import { businessLicenceRequest, DEPARTMENTS, TestVault } from '../support/test-vault.ts';
 
 const DAY = 24 * 3600_000;
@@ -98,12 +98,7 @@ describe('orphaned licence documents', function () {
     const orphan = orphanKey();
     await put(orphan);
     await vault.stop(); // embedded PGlite: one process at a time on a data directory
-    const run = (...args: string[]) =>
-      new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
-        execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'gc-documents', ...args], { encoding: 'utf8', timeout: 90_000, env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent' } }, (error, stdout, stderr) => {
-          resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-        });
-      });
+    const run = (...args: string[]) => runCli(['gc-documents', ...args], { DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
     const young = await run('--dry-run');
     expect(young.status, young.stderr).to.equal(0);
     expect(young.stdout).to.match(/3 referenced, 1 unreferenced but younger than 24 h \(kept\).*0 orphaned/);

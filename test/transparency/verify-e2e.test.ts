@@ -3,7 +3,6 @@
  * a PDF from another CA → CERT_UNTRUSTED; a tampered PDF → signature and document hash fail.
  * The CLI runs as a separate process, as an auditor would run it.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import { generateIssuerCa, issueDepartmentSigningCert } from '../../src/pki/dev-
 import { DEFAULT_FONT_PATHS, loadFontChain } from '../../src/pdf/fonts.ts';
 import { renderSignedLicencePdf } from '../../src/pdf/render-licence.ts';
 import { sampleLicenceInput } from '../../src/pdf/sample-input.ts';
+import { runCli } from '../support/cli.ts';
 import { businessLicenceRequest, DEPARTMENTS, HOLDERS, TestVault } from '../support/test-vault.ts';
 
 describe('verification end to end (CLI and POST /verify)', function () {
@@ -24,13 +24,7 @@ describe('verification end to end (CLI and POST /verify)', function () {
   let pdfFile: string;
   let receiptFile: string;
 
-  // Asynchronous on purpose: the vault answers from this same process, so a blocking spawn would deadlock.
-  const run = (args: string[]) =>
-    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify', ...args], { encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
-        resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      });
-    });
+  const run = (args: string[]) => runCli(['verify', ...args], {}, 60_000);
   const cli = (...args: string[]) => run([...args, '--url', vault.baseUrl]);
 
   before(async () => {
