@@ -421,4 +421,7 @@ byId('sign-out').addEventListener('click', () => {
   licences = []; consents = []; accesses = []; agents = [];
   renderAll();
 });
+// The card for the stored session at once, before the first fetch: no sign-in form flashing up for a
+// signed-in holder (and a browser test that looks right after load sees the page as it will stay).
+renderSession();
 void loadAll();
