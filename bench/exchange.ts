@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { openTestDatabase, postgresUnavailableReason } from '../test/support/databases.ts';
-import { departmentToken } from '../test/support/service-process.ts';
+import { departmentToken, serviceNodeArguments } from '../test/support/service-process.ts';
 import { DEPARTMENTS, HOLDERS } from '../test/support/test-vault.ts';
 
 const SECONDS = Number(process.env.BENCH_EXCHANGE_SECONDS ?? 10);
@@ -19,7 +19,9 @@ function startProcess(script: string, env: Record<string, string>): Promise<Chil
   return new Promise((resolve, reject) => {
     // BENCH_CPU_PROF=dir writes a V8 CPU profile of the service process there (where the time goes).
     const profile = process.env.BENCH_CPU_PROF && script === 'src/main.ts' ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
-    const child = spawn(process.execPath, [...profile, '--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The service starts as `npm start` starts it (same node flags); the ceiling as plain node.
+    const args = script === 'src/main.ts' ? serviceNodeArguments() : ['--import', 'tsx', script];
+    const child = spawn(process.execPath, [...profile, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
@@ -45,6 +47,35 @@ function processCpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/** CPU milliseconds each PostgreSQL server process on this machine has used so far, by pid. */
+function databaseCpuMs(): Map<number, number> {
+  const byPid = new Map<number, number>();
+  for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number)) {
+    try {
+      if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') byPid.set(pid, processCpuMs(pid));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return byPid;
+}
+
+/**
+ * PostgreSQL's CPU between two readings: a backend that started meanwhile counts in full; one that ended
+ * meanwhile is lost (so this can only undercount), never subtracted.
+ */
+function databaseCpuMsSince(before: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, ms] of databaseCpuMs()) total += ms - (before.get(pid) ?? 0);
+  return total;
+}
+
+/** CPU milliseconds this process (the load generator, autocannon) has used so far. */
+function loadGeneratorCpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
 /**
  * `server` is the process answering: its CPU per request over the measured window is steadier than
  * throughput on a shared 2-core machine (autocannon and PostgreSQL compete for the same cores).
@@ -54,9 +85,15 @@ async function load(url: string, connections: number, server: ChildProcess, opts
   // window is the steady state.
   await autocannon({ url, connections, amount: Math.max(3000, connections * 10), ...opts });
   const cpu0 = processCpuMs(server.pid!);
+  const database0 = databaseCpuMs();
+  const generator0 = loadGeneratorCpuMs();
   const r = await autocannon({ url, connections, duration: SECONDS, ...opts });
-  const serverCpuMsPerRequest = +((processCpuMs(server.pid!) - cpu0) / Math.max(1, r.requests.total)).toFixed(3);
-  return { connections, requestsPerSecond: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99, serverCpuMsPerRequest, non2xx: r.non2xx, errors: r.errors };
+  const perRequest = (ms: number) => +(ms / Math.max(1, r.requests.total)).toFixed(3);
+  return {
+    connections, requestsPerSecond: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99,
+    serverCpuMsPerRequest: perRequest(processCpuMs(server.pid!) - cpu0), databaseCpuMsPerRequest: perRequest(databaseCpuMsSince(database0)),
+    loadGeneratorCpuMsPerRequest: perRequest(loadGeneratorCpuMs() - generator0), non2xx: r.non2xx, errors: r.errors,
+  };
 }
 
 /**
@@ -89,7 +126,7 @@ export async function exchangeBench(results: Record<string, unknown>) {
   const base = `http://127.0.0.1:${port}`;
   const vault = await startProcess('src/main.ts', {
     DATABASE_URL: db.url!, DATA_DIR: dataDir, PORT: String(port), PUBLIC_BASE_URL: base, SEED_DEV_DATA: 'true', LOG_LEVEL: process.env.BENCH_SERVICE_LOG_LEVEL ?? 'warn',
-    ANCHOR_INTERVAL_MS: '1000', EXCHANGE_RATE_PER_DEPARTMENT_PER_MINUTE: '10000000', EXCHANGE_RATE_PER_HOLDER_PER_MINUTE: '10000000', EXCHANGE_ALERT_DISTINCT_HOLDERS: '1000000',
+    ANCHOR_INTERVAL_MS: process.env.BENCH_ANCHOR_INTERVAL_MS ?? '1000', EXCHANGE_RATE_PER_DEPARTMENT_PER_MINUTE: '10000000', EXCHANGE_RATE_PER_HOLDER_PER_MINUTE: '10000000', EXCHANGE_ALERT_DISTINCT_HOLDERS: '1000000',
   });
   const barePort = port + 1000;
   const bare = await startProcess('bench/bare-express-pg.ts', { DATABASE_URL: db.url!, PORT: String(barePort) });

@@ -1,11 +1,12 @@
 /**
- * The service as a real operating-system process, started the way `npm start` starts it
- * (`node --import tsx src/main.ts`), for tests and benchmarks that kill it, restart it or run two of it.
+ * The service as a real operating-system process, started the way `npm start` starts it (the same
+ * node arguments, read from package.json: see serviceNodeArguments), for tests and benchmarks that kill it, restart it or run two of it.
  * Readiness is a 200 from /healthz, so it works whatever the log level and seeding. Every process started
  * here is SIGKILLed when the test process exits, so a failed test never leaves a service running.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import { signClientAssertion, tokenRequestForm } from '../../src/auth/client-assertion.ts';
 import { dataDirLayout, loadDevClientKey } from '../../src/bootstrap/dev-environment.ts';
@@ -19,6 +20,17 @@ export interface ServiceProcessOptions {
   /** Extra environment (ANCHORER_ENABLED, RENDER_WORKERS, …) over the defaults below. */
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+}
+
+/**
+ * The node arguments of `npm start` (package.json's start script without its leading `node`), so tests
+ * and benchmarks run the service with the runtime flags production uses (e.g. the young generation's size).
+ */
+export function serviceNodeArguments(): string[] {
+  const start = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const [command, ...args] = start.trim().split(/\s+/);
+  if (command !== 'node' || args.at(-1) !== 'src/main.ts') throw new Error(`package.json's start script must be "node <flags> src/main.ts", not "${start}"`);
+  return args;
 }
 
 const live = new Set<ChildProcess>();
@@ -52,7 +64,7 @@ export class ServiceProcess {
 
   static async start(opts: ServiceProcessOptions): Promise<ServiceProcess> {
     const baseUrl = `http://127.0.0.1:${opts.port}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const child = spawn(process.execPath, serviceNodeArguments(), {
       env: {
         ...process.env,
         DATABASE_URL: opts.databaseUrl, DATA_DIR: opts.dataDir, PORT: String(opts.port), HOST: '127.0.0.1',
