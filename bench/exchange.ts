@@ -153,7 +153,7 @@ export async function exchangeBench(results: Record<string, unknown>) {
     const check = await json(`${base}/exchange/queries`, { method: 'POST', headers: { authorization: `Bearer ${tax}`, 'content-type': 'application/json' }, body: body() });
     if (!check.results?.[0]?.receipt) console.log('note: the licence was not yet checkpointed; answers carry no receipt');
     const rows: Array<Record<string, unknown>> = [];
-    for (const connections of [50, 200]) {
+    for (const connections of (process.env.BENCH_EXCHANGE_CONNECTIONS ?? '50,200').split(',').map(Number)) {
       const exchange = await load(`${base}/exchange/queries`, connections, vault, {
         method: 'POST', headers: { authorization: `Bearer ${tax}`, 'content-type': 'application/json' },
         requests: [{ setupRequest: (req: any) => ({ ...req, body: body() }) }],

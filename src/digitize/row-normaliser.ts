@@ -6,7 +6,7 @@
  * contents (corrupt, too large) are checked later by `loadScan`.
  */
 import crypto from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { canonicalJson } from '../transparency/canonical-json.ts';
 import { chinaDateString } from '../identity/dates.ts';
 import { checkResidentId, convertResidentId15To18 } from '../identity/resident-id.ts';
 import { checkUscc } from '../identity/uscc.ts';
@@ -268,7 +268,7 @@ export function normaliseRow(raw: Record<string, unknown>, ctx: NormaliseContext
     reviewingClerk: text.reviewing_clerk!,
     aliases,
   };
-  const contentSha256 = crypto.createHash('sha256').update(canonicalize(content) ?? '', 'utf8').digest('hex');
+  const contentSha256 = crypto.createHash('sha256').update(canonicalJson(content) ?? '', 'utf8').digest('hex');
   return {
     ok: true,
     row: { ...content, holder: { ...content.holder, idOriginal }, contentSha256 },

@@ -5,7 +5,7 @@
  * and inclusion proof; undisclosed fields stay hidden behind their salted hashes.
  * Pure and browser-compatible (no node: imports), so the verifier and the pages can use it.
  */
-import canonicalize from 'canonicalize';
+import { canonicalJson } from '../transparency/canonical-json.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { buildInclusionProof, hashLeaf, rootFromLeafHashes, verifyInclusion } from '../transparency/merkle.ts';
@@ -24,7 +24,7 @@ export interface DisclosedField {
 }
 
 export function fieldCommitment(name: string, value: unknown, salt: string): Uint8Array {
-  const text = canonicalize({ name, salt, value });
+  const text = canonicalJson({ name, salt, value });
   if (text === undefined) throw new Error(`field ${name} is not JSON-serialisable`);
   return sha256(new TextEncoder().encode(text));
 }

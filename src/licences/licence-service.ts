@@ -3,7 +3,7 @@
  * Depends only on ports (stores, object store, document factory); routes call it, it calls them.
  */
 import crypto from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { canonicalJson } from '../transparency/canonical-json.ts';
 import type { Principal } from '../auth/principal.ts';
 import { hasRole } from '../auth/principal.ts';
 import type { DepartmentStore } from '../departments/department-types.ts';
@@ -86,7 +86,7 @@ export class LicenceService {
     if (!type) throw problems.badRequest('LICENCE_TYPE_UNKNOWN', `unknown licence type ${JSON.stringify(request.type)}`, [{ field: 'type', message: 'is not a licence type in the catalogue' }]);
     if (type.issuer !== issuer) throw problems.forbidden('LICENCE_TYPE_NOT_OWNED', `licence type ${type.key} is issued by department ${type.issuer}, not by ${issuer}`);
 
-    const requestSha256 = idempotencyKey ? sha256Hex(canonicalize(request) ?? '') : null;
+    const requestSha256 = idempotencyKey ? sha256Hex(canonicalJson(request) ?? '') : null;
     if (idempotencyKey) {
       const earlier = await this.replay(issuer, idempotencyKey, requestSha256);
       if (earlier) return { licence: earlier, replayed: true };
@@ -141,7 +141,7 @@ export class LicenceService {
     const issuer = requireIssuer(principal);
     const earlier = await this.deps.licences.findByIdempotencyKey(issuer, idempotencyKey);
     if (!earlier) return 'new';
-    return earlier.requestSha256 === sha256Hex(canonicalize(request) ?? '') ? 'done' : 'conflict';
+    return earlier.requestSha256 === sha256Hex(canonicalJson(request) ?? '') ? 'done' : 'conflict';
   }
 
   async get(principal: Principal | null, id: string): Promise<Licence> {

@@ -4,7 +4,7 @@
  * an inclusion proof and a consistency proof each cost one batched read of O(log n) nodes at any size.
  */
 import crypto from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { canonicalJson } from './canonical-json.ts';
 import type { Knex } from 'knex';
 import type { Database } from '../db/database.ts';
 import { buildConsistencyProof, buildInclusionProof, consistencyProofNodes, EMPTY_ROOT, hashChildren, hashLeaf, inclusionProofNodes, rootFromNodes, rootNodes } from './merkle.ts';
@@ -14,7 +14,7 @@ import type { LedgerAnchor, LogEntry, StatusOutboxEntry, StoredCheckpoint, Store
 type Executor = Knex | Knex.Transaction;
 
 export function canonicalLeaf(leaf: Record<string, unknown>): string {
-  const text = canonicalize(leaf);
+  const text = canonicalJson(leaf);
   if (text === undefined) throw new Error('leaf is not JSON-serialisable');
   return text;
 }
