@@ -47,6 +47,16 @@ describe('department access tokens: the verified-token cache', () => {
     expect(await refusal(tokens.verifyAccessToken(token))).to.equal('TOKEN_INVALID');
   });
 
+  it('knows a token without verifying it only after verifying it, and only until it expires', async () => {
+    const tokens = service();
+    const token = await accessToken('11110105MB0123456X');
+    expect(tokens.alreadyVerified(token)).to.equal(undefined);
+    await tokens.verifyAccessToken(token);
+    expect(tokens.alreadyVerified(token)).to.deep.include({ code: '11110105MB0123456X', roles: ['requester'] });
+    now = new Date(now.getTime() + 300_000);
+    expect(tokens.alreadyVerified(token)).to.equal(undefined);
+  });
+
   it('refuses a token whose signature differs from a remembered one with the same claims', async () => {
     const tokens = service();
     const genuine = await accessToken('11110105MB0123456X');

@@ -104,9 +104,16 @@ export class DepartmentTokenService {
 
   /** Verifies an access token this service issued (RFC 9068 §4). Callers get their own copy of the principal. */
   async verifyAccessToken(token: string): Promise<DepartmentPrincipal> {
-    const now = this.deps.now?.() ?? new Date();
+    return this.alreadyVerified(token) ?? this.copyOf(await this.verifySignedToken(token, this.deps.now?.() ?? new Date()));
+  }
+
+  /** The principal of an access token this service verified before and that has not expired; else undefined. */
+  alreadyVerified(token: string): DepartmentPrincipal | undefined {
     const known = this.verifiedTokens.get(token);
-    const principal = known && now.getTime() < known.expiresAtMs ? known.principal : await this.verifySignedToken(token, now);
+    return known && (this.deps.now?.() ?? new Date()).getTime() < known.expiresAtMs ? this.copyOf(known.principal) : undefined;
+  }
+
+  private copyOf(principal: DepartmentPrincipal): DepartmentPrincipal {
     return { ...principal, roles: [...principal.roles] };
   }
 
