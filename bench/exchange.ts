@@ -14,6 +14,26 @@ import { departmentToken, serviceNodeArguments } from '../test/support/service-p
 import { DEPARTMENTS, HOLDERS } from '../test/support/test-vault.ts';
 
 const SECONDS = Number(process.env.BENCH_EXCHANGE_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_EXCHANGE_ROUNDS ?? 3);
+
+type LoadResult = Awaited<ReturnType<typeof load>>;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Each figure's median over the rounds (errors and non-2xx answers summed). */
+function medianOf(results: LoadResult[]) {
+  const m = (pick: (r: LoadResult) => number) => +median(results.map(pick)).toFixed(3);
+  return {
+    connections: results[0]!.connections, requestsPerSecond: Math.round(m((r) => r.requestsPerSecond)), p50Ms: m((r) => r.p50Ms), p99Ms: m((r) => r.p99Ms),
+    serverCpuMsPerRequest: m((r) => r.serverCpuMsPerRequest), databaseCpuMsPerRequest: m((r) => r.databaseCpuMsPerRequest),
+    loadGeneratorCpuMsPerRequest: m((r) => r.loadGeneratorCpuMsPerRequest),
+    non2xx: results.reduce((sum, r) => sum + r.non2xx, 0), errors: results.reduce((sum, r) => sum + r.errors, 0),
+  };
+}
 
 function startProcess(script: string, env: Record<string, string>): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
@@ -80,10 +100,10 @@ function loadGeneratorCpuMs(): number {
  * `server` is the process answering: its CPU per request over the measured window is steadier than
  * throughput on a shared 2-core machine (autocannon and PostgreSQL compete for the same cores).
  */
-async function load(url: string, connections: number, server: ChildProcess, opts: Partial<autocannon.Options> = {}) {
+async function load(url: string, connections: number, server: ChildProcess, opts: Partial<autocannon.Options> = {}, warmUp = true) {
   // Warm-up long enough for V8 to optimise the hot path (a few thousand requests), so the measured
   // window is the steady state.
-  await autocannon({ url, connections, amount: Math.max(3000, connections * 10), ...opts });
+  if (warmUp) await autocannon({ url, connections, amount: Math.max(3000, connections * 10), ...opts });
   const cpu0 = processCpuMs(server.pid!);
   const database0 = databaseCpuMs();
   const generator0 = loadGeneratorCpuMs();
@@ -141,7 +161,7 @@ export async function exchangeBench(results: Record<string, unknown>) {
     });
     const consents: string[] = [];
     // Enough uses for every run below (each consent allows at most 1 000).
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 400; i++) {
       consents.push((await json(`${base}/me/consents`, {
         method: 'POST', headers: { authorization: `Bearer ${holder}`, 'content-type': 'application/json' },
         body: JSON.stringify({ requester: DEPARTMENTS.tax, purpose: { code: 'FOOD-PERMIT-CHANGE', text: 'bench' }, licenceTypes: ['food-business-licence'], fields: ['legalRepresentative', 'premises'], validUntil: new Date(Date.now() + 3600_000).toISOString(), maxUses: 1000 }),
@@ -153,16 +173,30 @@ export async function exchangeBench(results: Record<string, unknown>) {
     const check = await json(`${base}/exchange/queries`, { method: 'POST', headers: { authorization: `Bearer ${tax}`, 'content-type': 'application/json' }, body: body() });
     if (!check.results?.[0]?.receipt) console.log('note: the licence was not yet checkpointed; answers carry no receipt');
     const rows: Array<Record<string, unknown>> = [];
+    const queryOptions = {
+      method: 'POST' as const, headers: { authorization: `Bearer ${tax}`, 'content-type': 'application/json' },
+      requests: [{ setupRequest: (req: any) => ({ ...req, body: body() }) }],
+    };
     for (const connections of (process.env.BENCH_EXCHANGE_CONNECTIONS ?? '50,200').split(',').map(Number)) {
-      const exchange = await load(`${base}/exchange/queries`, connections, vault, {
-        method: 'POST', headers: { authorization: `Bearer ${tax}`, 'content-type': 'application/json' },
-        requests: [{ setupRequest: (req: any) => ({ ...req, body: body() }) }],
-      });
-      const ceiling = await load(`http://127.0.0.1:${barePort}/ping`, connections, bare);
-      rows.push({ what: 'consented verification query', ...exchange, ratioToCeiling: +(exchange.requestsPerSecond / ceiling.requestsPerSecond).toFixed(3) });
-      rows.push({ what: 'bare express + pg (ceiling)', ...ceiling });
+      // The machine's speed drifts during a run (other work on its two cores): rounds alternate the two
+      // sides, each round's ratio compares neighbours in time, and the table gives medians.
+      const rounds: Array<{ exchange: LoadResult; ceiling: LoadResult }> = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const measureExchange = () => load(`${base}/exchange/queries`, connections, vault, queryOptions, round === 0);
+        const measureCeiling = () => load(`http://127.0.0.1:${barePort}/ping`, connections, bare, {}, round === 0);
+        if (round % 2 === 0) {
+          const exchange = await measureExchange();
+          rounds.push({ exchange, ceiling: await measureCeiling() });
+        } else {
+          const ceiling = await measureCeiling();
+          rounds.push({ exchange: await measureExchange(), ceiling });
+        }
+      }
+      const ratios = rounds.map((r) => r.exchange.requestsPerSecond / r.ceiling.requestsPerSecond);
+      rows.push({ what: 'consented verification query', ...medianOf(rounds.map((r) => r.exchange)), ratioToCeiling: +median(ratios).toFixed(3), ratiosByRound: ratios.map((r) => r.toFixed(2)).join(' ') });
+      rows.push({ what: 'bare express + pg (ceiling)', ...medianOf(rounds.map((r) => r.ceiling)) });
     }
-    console.log('POST /exchange/queries on PostgreSQL (service in its own process) vs a bare express + pg round trip; target p99 ≤ 20 ms at 200 connections and ≥ 50% of the ceiling:');
+    console.log(`POST /exchange/queries on PostgreSQL (service in its own process) vs a bare express + pg round trip, medians of ${ROUNDS} alternating rounds of ${SECONDS} s; target p99 ≤ 20 ms at 200 connections and ≥ 50% of the ceiling:`);
     console.table(rows);
 
     // Both sides again as two processes each (replicas on one host, one PostgreSQL), 100 connections per

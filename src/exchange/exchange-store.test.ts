@@ -88,9 +88,25 @@ for (const engine of TEST_ENGINES) {
       ];
       const results = await Promise.all(calls.map(([record, consentId]) => store.recordAllowedAccess(record, consentId ? { consentId } : null, now)));
       expect(results.map((r) => (r ? 'recorded' : 'refused'))).to.deep.equal(['recorded', 'recorded', 'refused', 'refused', 'recorded']);
-      const kept = await t.db('access_log').whereIn('id', calls.map(([r]) => r.id)).select('id');
-      expect(kept.map((r: { id: string }) => r.id).sort()).to.deep.equal([calls[0]![0].id, calls[1]![0].id, calls[4]![0].id].sort());
+      // recorded in the order the requests came (the access log's sequence follows it)
+      const kept = await t.db('access_log').whereIn('id', calls.map(([r]) => r.id)).orderBy('seq').select('id');
+      expect(kept.map((r: { id: string }) => r.id)).to.deep.equal([calls[0]![0].id, calls[1]![0].id, calls[4]![0].id]);
       expect((await consents.get(twoUses.id))!.uses).to.equal(2);
+    });
+
+    it('judges each element of a batch at its own time: one refused as too early does not use up the consent of a later one', async () => {
+      const consents = createConsentStore(t.db);
+      const startsNow = new Date();
+      const oneUse = consent({ maxUses: 1, validFrom: startsNow.toISOString() });
+      await consents.insert(oneUse);
+      const early = new Date(startsNow.getTime() - 1000);
+      const later = new Date(startsNow.getTime() + 1000);
+      const calls: Array<[AccessRecord, Date]> = [
+        [access({ basisId: oneUse.id }), early], [access({ basisId: oneUse.id }), early], [access({ basisId: oneUse.id }), later], [access({ basisId: oneUse.id }), later],
+      ];
+      const results = await Promise.all(calls.map(([record, at]) => store.recordAllowedAccess(record, { consentId: oneUse.id }, at)));
+      expect(results.map((r) => (r ? 'recorded' : 'refused'))).to.deep.equal(['refused', 'refused', 'recorded', 'refused']);
+      expect((await consents.get(oneUse.id))!.uses).to.equal(1);
     });
 
     it('lets two replicas spend the same consents in opposite orders without deadlock or over-use', async () => {

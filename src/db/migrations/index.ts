@@ -11,6 +11,7 @@ import * as m005 from './005_digitize_jobs.ts';
 import * as m006 from './006_record_allowed_accesses.ts';
 import * as m007 from './007_company_agents.ts';
 import * as m008 from './008_agent_scopes.ts';
+import * as m009 from './009_set_based_access_recording.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -26,6 +27,7 @@ const migrations: Array<[string, Migration]> = [
   ['006_record_allowed_accesses', m006],
   ['007_company_agents', m007],
   ['008_agent_scopes', m008],
+  ['009_set_based_access_recording', m009],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
