@@ -11,7 +11,7 @@ import type { Knex } from 'knex';
  * The consent rows of the batch are locked first, in id order, so two replicas' batches naming the same
  * consents cannot deadlock. A change to access_log's columns needs a new version of this function.
  */
-const CREATE = `
+export const CREATE = `
 CREATE FUNCTION record_allowed_accesses(batch jsonb) RETURNS TABLE (ord integer, statuses jsonb)
 LANGUAGE plpgsql AS $$
 DECLARE
