@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { openTestDatabase, postgresUnavailableReason } from '../test/support/databases.ts';
+import { accessRecordingBench } from './access-recording.ts';
 import { departmentToken, serviceNodeArguments } from '../test/support/service-process.ts';
 import { DEPARTMENTS, HOLDERS } from '../test/support/test-vault.ts';
 
@@ -139,6 +140,12 @@ export async function exchangeBench(results: Record<string, unknown>) {
   if (reason) {
     console.log(`exchange bench skipped: ${reason}`);
     return;
+  }
+  const recordingDb = await openTestDatabase('postgres');
+  try {
+    Object.assign(results, await accessRecordingBench(recordingDb));
+  } finally {
+    await recordingDb.dispose();
   }
   const db = await openTestDatabase('postgres');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lv-bench-exchange-'));
