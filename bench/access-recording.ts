@@ -11,6 +11,7 @@ import { CREATE as LOOP_006 } from '../src/db/migrations/006_record_allowed_acce
 import { createLicenceStore } from '../src/licences/licence-store.ts';
 import type { TestDatabase } from '../test/support/databases.ts';
 import { insertIssuer, licenceRecord } from '../test/support/licence-records.ts';
+import { median } from './statistics.ts';
 
 const HOLDER = '91350100M000100Y43';
 const LICENCE_ID = 'BL.111101050000100149.0000000001.01.X';
@@ -57,7 +58,6 @@ export async function accessRecordingBench(t: TestDatabase): Promise<Record<stri
     }
   }
   await t.db.raw('DROP FUNCTION record_allowed_accesses_loop(jsonb)');
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const row = (kind: 'setBased' | 'loop', what: string) => ({ what, medianMsPerBatch: +median(msPerCall[kind]).toFixed(2), msPerRequest: +(median(msPerCall[kind]) / BATCH).toFixed(3) });
   const rows = [row('setBased', 'set-based (migration 009)'), row('loop', 'one statement per step (migration 006)')];
   console.log(`record_allowed_accesses, ${CALLS} batches of ${BATCH} requests under 10 consents each way, alternating (round trip included):`);

@@ -11,6 +11,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { openTestDatabase, postgresUnavailableReason } from '../test/support/databases.ts';
 import { accessRecordingBench } from './access-recording.ts';
+import { median } from './statistics.ts';
 import { departmentToken, serviceNodeArguments } from '../test/support/service-process.ts';
 import { DEPARTMENTS, HOLDERS } from '../test/support/test-vault.ts';
 
@@ -18,12 +19,6 @@ const SECONDS = Number(process.env.BENCH_EXCHANGE_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_EXCHANGE_ROUNDS ?? 3);
 
 type LoadResult = Awaited<ReturnType<typeof load>>;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 /** Each figure's median over the rounds (errors and non-2xx answers summed). */
 function medianOf(results: LoadResult[]) {

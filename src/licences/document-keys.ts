@@ -4,11 +4,13 @@
  */
 export const DOCUMENT_PREFIX = 'licences/sha256/';
 
+const DOCUMENT_KEY = new RegExp(`^${DOCUMENT_PREFIX}([0-9a-f]{64})\\.pdf$`);
+
 export function documentKey(sha256: string): string {
   return `${DOCUMENT_PREFIX}${sha256}.pdf`;
 }
 
 /** The SHA-256 a document key names, or null for a key this service does not write. */
 export function documentSha256Of(key: string): string | null {
-  return /^licences\/sha256\/([0-9a-f]{64})\.pdf$/.exec(key)?.[1] ?? null;
+  return DOCUMENT_KEY.exec(key)?.[1] ?? null;
 }

@@ -9,7 +9,7 @@
  * its access record, and `canonicalize` scans every string character by character in JavaScript and
  * builds the text from many small strings; here a string is checked by the engine
  * (String.prototype.isWellFormed) and the whole value is written by one native JSON.stringify of a copy
- * whose members are in canonical order, about twice as fast.
+ * whose members are in canonical order, in about 40% less time for an access record.
  */
 
 export class CanonicalJsonError extends Error {}
@@ -42,15 +42,13 @@ function checkedNumber(n: number): number {
 
 const leftOut = (item: unknown) => item === undefined || typeof item === 'function' || typeof item === 'symbol';
 
-/** Calls `write` on an object once, refusing cycles. */
-function visiting<T>(value: object, ancestors: Set<object>, write: () => T): T {
+/**
+ * Marks `value` as being written, refusing a cycle; the caller removes it when done. Not in a finally: after
+ * an error the set is dropped with the whole attempt.
+ */
+function enter(value: object, ancestors: Set<object>): void {
   if (ancestors.has(value)) throw new CanonicalJsonError('Circular reference detected');
   ancestors.add(value);
-  try {
-    return write();
-  } finally {
-    ancestors.delete(value);
-  }
 }
 
 /** A copy of `value` that JSON.stringify writes in canonical form (objects rebuilt with sorted members). */
@@ -58,8 +56,7 @@ function canonicalCopy(value: unknown, ancestors: Set<object>): unknown {
   if (typeof value === 'string') return checkedString(value);
   if (typeof value === 'number') return checkedNumber(value);
   if (typeof value !== 'object' || value === null) return value; // booleans, null; JSON.stringify leaves out or refuses the rest
-  if (ancestors.has(value)) throw new CanonicalJsonError('Circular reference detected');
-  ancestors.add(value);
+  enter(value, ancestors);
   let copy: unknown;
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') {
@@ -78,7 +75,6 @@ function canonicalCopy(value: unknown, ancestors: Set<object>): unknown {
     }
     copy = members;
   }
-  // Not in a finally: after an error the set is dropped with the whole attempt.
   ancestors.delete(value);
   return copy;
 }
@@ -88,15 +84,21 @@ function canonicalText(value: unknown, ancestors: Set<object>): string | undefin
   if (typeof value === 'string') return JSON.stringify(checkedString(value));
   if (typeof value === 'number') return JSON.stringify(checkedNumber(value));
   if (typeof value !== 'object' || value === null) return JSON.stringify(value);
-  return visiting(value, ancestors, () => {
-    const toJSON = (value as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === 'function') return canonicalText(toJSON.call(value), ancestors);
-    if (Array.isArray(value)) return `[${value.map((item) => (leftOut(item) ? 'null' : canonicalText(item, ancestors))).join(',')}]`;
+  enter(value, ancestors);
+  let text: string | undefined;
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') {
+    text = canonicalText(toJSON.call(value), ancestors);
+  } else if (Array.isArray(value)) {
+    text = `[${value.map((item) => (leftOut(item) ? 'null' : canonicalText(item, ancestors))).join(',')}]`;
+  } else {
     const members: string[] = [];
     for (const name of Object.keys(value).sort()) {
       const item = (value as Record<string, unknown>)[name];
       if (!leftOut(item)) members.push(`${JSON.stringify(checkedString(name))}:${canonicalText(item, ancestors)}`);
     }
-    return `{${members.join(',')}}`;
-  });
+    text = `{${members.join(',')}}`;
+  }
+  ancestors.delete(value);
+  return text;
 }

@@ -1,6 +1,7 @@
 /**
- * The service as a real operating-system process, started the way `npm start` starts it (the same
- * node arguments, read from package.json: see serviceNodeArguments), for tests and benchmarks that kill it, restart it or run two of it.
+ * The service as a real operating-system process, started the way `npm start` starts it (the same node
+ * arguments, read from package.json: see serviceNodeArguments), for tests and benchmarks that kill it,
+ * restart it or run two of it.
  * Readiness is a 200 from /healthz, so it works whatever the log level and seeding. Every process started
  * here is SIGKILLed when the test process exits, so a failed test never leaves a service running.
  */
