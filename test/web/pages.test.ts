@@ -138,6 +138,8 @@ describe('web pages in a browser', function () {
     await page.getByText('谁查看了我的数据').waitFor();
     await page.reload();
     await page.getByText('谁查看了我的数据').waitFor();
+    // The heading is static; the table fills in after the page's fetch, so wait for the row, then look.
+    await page.locator('#access-table').getByText('已拒绝').waitFor();
     expect(await page.locator('#access-table').getByText('已拒绝').isVisible()).to.equal(true);
     await shot('portal-zh');
     await page.getByRole('button', { name: 'English' }).click();
