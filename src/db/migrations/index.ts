@@ -12,6 +12,7 @@ import * as m006 from './006_record_allowed_accesses.ts';
 import * as m007 from './007_company_agents.ts';
 import * as m008 from './008_agent_scopes.ts';
 import * as m009 from './009_set_based_access_recording.ts';
+import * as m010 from './010_consent_fillfactor.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -28,6 +29,7 @@ const migrations: Array<[string, Migration]> = [
   ['007_company_agents', m007],
   ['008_agent_scopes', m008],
   ['009_set_based_access_recording', m009],
+  ['010_consent_fillfactor', m010],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
