@@ -34,6 +34,13 @@ function accessFromRow(r: Record<string, any>): AccessRecord {
   };
 }
 
+/** The fields of an access record its public leaf shows (the rest is only in the record's hash). */
+type AccessLeafFields = Pick<AccessRecord, 'id' | 'at' | 'requester' | 'serviceItem' | 'result' | 'reasonCode'>;
+
+function leafFieldsFromRow(r: Record<string, any>): AccessLeafFields {
+  return { id: r.id, at: iso(r.at), requester: r.requester_code, serviceItem: r.service_item, result: r.result, reasonCode: r.reason_code };
+}
+
 /** The hash a holder can recompute from the record shown to them; the public leaf carries only this. */
 export function accessRecordSha256(record: AccessRecord): string {
   return crypto.createHash('sha256').update(canonicalLeaf(record as unknown as Record<string, unknown>)).digest('hex');
@@ -43,7 +50,7 @@ export function accessRecordSha256(record: AccessRecord): string {
  * The public leaf of an access record. `recordSha256` is the hash stored when the request was recorded:
  * the leaf commits to the record as it was then, so a row changed before sequencing no longer matches.
  */
-export function accessLeaf(record: AccessRecord, recordSha256: string) {
+export function accessLeaf(record: AccessLeafFields, recordSha256: string) {
   return { kind: 'access', accessId: record.id, at: record.at, requester: record.requester, serviceItem: record.serviceItem, result: record.result, reasonCode: record.reasonCode, recordSha256 };
 }
 
@@ -149,13 +156,15 @@ export class ExchangeStore implements SharedCounterStore {
    */
   async sequencePending(batchSize = 1000): Promise<number> {
     return this.db.transaction(async (trx) => {
-      const rows = await trx('access_log').whereNull('leaf_index').orderBy('seq').limit(batchSize).forUpdate().skipLocked();
+      // Only what the public leaf shows: this reads every record once, as often as requests arrive.
+      const rows = await trx('access_log').whereNull('leaf_index').orderBy('seq').limit(batchSize).forUpdate().skipLocked()
+        .select('id', 'at', 'requester_code', 'service_item', 'result', 'reason_code', 'record_sha256');
       if (rows.length === 0) return 0;
-      const indices = await appendLeaves(trx, rows.map((row) => ({ origin: this.accessLogOrigin, subject: row.id, leaf: accessLeaf(accessFromRow(row), row.record_sha256) })));
-      // One statement for the whole batch, not one per record: this runs as often as requests arrive.
+      const indices = await appendLeaves(trx, rows.map((row) => ({ origin: this.accessLogOrigin, subject: row.id, leaf: accessLeaf(leafFieldsFromRow(row), row.record_sha256) })));
+      // One statement for the whole batch, not one per record.
       await trx.raw(
-        `UPDATE access_log SET leaf_index = v.leaf_index FROM (VALUES ${rows.map(() => '(?::text, ?::bigint)').join(', ')}) AS v(id, leaf_index) WHERE access_log.id = v.id`,
-        rows.flatMap((r, i) => [r.id, indices[i]]),
+        'UPDATE access_log SET leaf_index = v.leaf_index FROM json_to_recordset(?::json) AS v(id text, leaf_index bigint) WHERE access_log.id = v.id',
+        [JSON.stringify(rows.map((r, i) => ({ id: r.id, leaf_index: indices[i] })))],
       );
       return rows.length;
     });
