@@ -2,16 +2,11 @@
  * Worker-thread pool for render + PAdES sign (render-worker.ts), and a LicenceDocumentFactory on top of it.
  *
  * Why hand-written and not piscina: piscina is not a dependency, and its workers load the task file with
- * a plain dynamic import, which hits the same tsx problem described below; the pool needed here is small
+ * a plain dynamic import, which hits the tsx problem described in bootstrap/typescript-worker.ts; the pool needed here is small
  * (one job in flight per worker, FIFO queue, replace-on-crash) and has no other users.
  *
- * tsx and worker threads (checked on Node 20.20 / tsx 4.23, both `tsx src/main.ts` and mocha
- * `--node-option import=tsx`): `new Worker(new URL('./render-worker.ts', import.meta.url))` fails with
- * ERR_UNKNOWN_FILE_EXTENSION in BOTH launch modes, whether the worker inherits `process.execArgv` (which
- * does contain tsx's `--import`) or gets an explicit `execArgv: ['--import', 'tsx']` (tsx issue #354,
- * nodejs/node#47747). What works in both: start the worker from a tiny eval'd bootstrap that calls tsx's
- * documented `register()` (`tsx/esm/api`) inside the worker, then imports render-worker.ts. When this file
- * runs as compiled JavaScript (URL ends in .js), the worker is started directly from render-worker.js.
+ * The worker is started through spawnTypeScriptWorker (bootstrap/typescript-worker.ts): tsx needs
+ * registering inside each worker.
  *
  * Backpressure: at most `maxQueue` (default size * 4) jobs wait for a worker. When the queue is full,
  * `render` WAITS for room (FIFO) by default instead of failing: a licence issue request has already
@@ -24,12 +19,9 @@
  * `jobTimeoutMs` terminates its worker the same way (RENDER_TIMEOUT). A worker that dies
  * before it is ready (e.g. no font loads) puts the pool in a failed state instead of respawn-looping.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { siblingEntry, spawnTypeScriptWorker } from '../bootstrap/typescript-worker.ts';
 import { DEFAULT_FONT_PATHS, GlyphMissingError } from './fonts.ts';
 import type { FontChain } from './fonts.ts';
 import type { PadesSigner } from './pades.ts';
@@ -112,28 +104,10 @@ interface Slot {
   markStarted(err?: Error): void;
 }
 
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './render-worker.ts' : './render-worker.js', import.meta.url);
-
-/**
- * URL of the ESM build of `tsx/esm/api`. Not import.meta.resolve: under mocha this module goes through
- * tsx's CJS path, where import.meta has only url/dirname/filename. Not require.resolve either: that gives
- * the CJS build, whose register() (tsx 4.23) points Node at a wrong loader path when used from a worker.
- */
-function tsxEsmApiUrl(): string {
-  const pkgPath = createRequire(import.meta.url).resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports?: Record<string, { import?: string | { default?: string } }> };
-  const target = pkg.exports?.['./esm/api']?.import;
-  const rel = typeof target === 'string' ? target : (target?.default ?? './dist/esm/api/index.mjs');
-  return pathToFileURL(join(dirname(pkgPath), rel)).href;
-}
+const WORKER_URL = siblingEntry(import.meta.url, 'render-worker');
 
 function spawnWorker(workerData: RenderWorkerData): Worker {
-  if (!WORKER_URL.pathname.endsWith('.ts')) return new Worker(WORKER_URL, { workerData });
-  // See the header: register tsx inside the worker, then load the TypeScript entry.
-  const tsxApi = tsxEsmApiUrl();
-  const bootstrap =
-    `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  return spawnTypeScriptWorker(WORKER_URL, workerData);
 }
 
 function reviveError(e: SerializedRenderError): Error {
