@@ -37,11 +37,12 @@ import { operationsRoutes } from './operations/operations-routes.ts';
 import { DEFAULT_FONT_PATHS, loadFontChain } from './pdf/fonts.ts';
 import type { FontChain } from './pdf/fonts.ts';
 import { createLocalDirectoryStore } from './storage/local-directory-store.ts';
-import { EmbeddedLedger } from './ledger/embedded-ledger.ts';
-import { FabricLedger, fabricConfigFromEnv } from './ledger/fabric-ledger.ts';
 import type { Ledger } from './ledger/ledger.ts';
-import { Anchorer } from './transparency/anchorer.ts';
-import { generateCheckpointSigner, parseSigner } from './transparency/checkpoint.ts';
+import { openLedger } from './ledger/open-ledger.ts';
+import type { Anchorer, AnchorCycleReport } from './transparency/anchorer.ts';
+import { startAnchorerThread } from './transparency/anchorer-thread.ts';
+import type { AnchorerThread } from './transparency/anchorer-thread.ts';
+import { createAnchorer, loadOrCreateCheckpointSigner } from './transparency/anchoring.ts';
 import { LogStore } from './transparency/log-store.ts';
 import { TransparencyService } from './transparency/transparency-service.ts';
 import { transparencyRoutes } from './transparency/transparency-routes.ts';
@@ -79,6 +80,8 @@ export interface Vault {
   exchange: ExchangeService;
   digitizeJobs: DigitizeJobs;
   anchorer: Anchorer;
+  /** The anchorer's own thread (PostgreSQL, unless ANCHORER_THREAD=false); null when it runs in-process. */
+  anchorerThread: AnchorerThread | null;
   close(): Promise<void>;
 }
 
@@ -142,23 +145,21 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
   const metrics = createMetrics();
   const ledger = overrides.ledger ?? openLedger(config, db, layout.keysDir);
   const logs = new LogStore(db);
-  const checkpointSigner = parseSigner(loadOrCreateCheckpointSkey(path.join(layout.keysDir, 'log-checkpoint.skey'), config.transparency.logOrigin));
+  const checkpointSigner = loadOrCreateCheckpointSigner(layout.keysDir, config.transparency.logOrigin);
   const issuerCaPath = path.join(layout.pkiDir, 'issuer-ca.cert.pem');
   const transparency = new TransparencyService({
     logs, ledger, licences, origin: config.transparency.logOrigin, vkey: checkpointSigner.vkey,
     issuerCaCertsDer: () => (fs.existsSync(issuerCaPath) ? [new Uint8Array(new crypto.X509Certificate(fs.readFileSync(issuerCaPath)).raw)] : []),
   });
   const exchangeStore = new ExchangeStore(db, config.transparency.accessLogOrigin);
-  const anchorer = new Anchorer({
-    sequencers: [() => exchangeStore.sequencePending()],
-    db, logs, ledger, origins: [config.transparency.logOrigin, config.transparency.accessLogOrigin], signer: checkpointSigner,
-    batchLeaves: config.transparency.anchorBatchLeaves, intervalMs: config.transparency.anchorIntervalMs,
-    logger: logger.child({ component: 'anchorer' }), now: overrides.now,
-    onCycle: (report) => {
-      metrics.anchoringCycles.inc({ outcome: !report.leader ? 'standby' : report.error ? 'failed' : 'ok' });
-      metrics.checkpointsAnchored.inc(report.checkpointsAnchored);
-    },
-  });
+  const onAnchoringCycle = (report: AnchorCycleReport) => {
+    metrics.anchoringCycles.inc({ outcome: !report.leader ? 'standby' : report.error ? 'failed' : 'ok' });
+    metrics.checkpointsAnchored.inc(report.checkpointsAnchored);
+  };
+  // The in-process anchorer runs when there is no thread for it (PGlite, or parts replaced by a test),
+  // and serves runOnce (tests, CLI) either way.
+  const anchorer = createAnchorer({ config, db, ledger, signer: checkpointSigner, logger: logger.child({ component: 'anchorer' }), now: overrides.now, onCycle: onAnchoringCycle });
+  const anchorerOnThread = config.transparency.anchorerEnabled && config.transparency.anchorerThread && Boolean(config.databaseUrl) && !overrides.db && !overrides.ledger && !overrides.now;
   registerAnchoringGauges(metrics, async () => {
     const origin = config.transparency.logOrigin;
     const [size, anchored, pendingStatusWrites] = await Promise.all([logs.size(origin), logs.latestCheckpoint(origin, { anchoredOnly: true }), logs.countPendingStatusWrites()]);
@@ -230,13 +231,15 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
       ...digitizeRoutes(digitizeJobs),
     },
   });
-  if (config.transparency.anchorerEnabled) anchorer.start();
+  const anchorerThread = anchorerOnThread ? startAnchorerThread({ config, logger, onCycle: onAnchoringCycle }) : null;
+  if (config.transparency.anchorerEnabled && !anchorerThread) anchorer.start();
   digitizeJobs.start();
 
   return {
-    app, db, objects, ledger, logger, licences, documents, transparency, exchange, digitizeJobs, anchorer,
+    app, db, objects, ledger, logger, licences, documents, transparency, exchange, digitizeJobs, anchorer, anchorerThread,
     async close() {
       await digitizeJobs.stop();
+      await anchorerThread?.stop();
       await anchorer.stop();
       await rateCounters.stop().catch((error) => logger.warn({ err: error }, 'could not write the last rate-limit counts'));
       await pool?.close();
@@ -247,26 +250,11 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
   };
 }
 
-function openLedger(config: Config, db: Database, keysDir: string): Ledger {
-  const fabric = config.fabricEnv ? fabricConfigFromEnv(config.fabricEnv) : null;
-  if (fabric) return new FabricLedger(fabric);
-  const seedFile = path.join(keysDir, 'embedded-ledger.seed');
-  if (!fs.existsSync(seedFile)) writeSecretFile(seedFile, crypto.randomBytes(32).toString('hex'));
-  return new EmbeddedLedger(db, new Uint8Array(Buffer.from(fs.readFileSync(seedFile, 'utf8').trim(), 'hex')));
-}
-
 function loadOrCreateSecret(file: string): Buffer {
   if (!fs.existsSync(file)) writeSecretFile(file, crypto.randomBytes(32).toString('hex'));
   return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
 }
 
-/** The checkpoint signing key (C2SP skey), generated on first start; its key name is the log origin. */
-function loadOrCreateCheckpointSkey(file: string, origin: string): string {
-  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
-  const { skey } = generateCheckpointSigner(origin);
-  writeSecretFile(file, skey);
-  return skey;
-}
 
 function unverifiedIssuer(token: string): string | undefined {
   try {

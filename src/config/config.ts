@@ -59,6 +59,11 @@ export interface Config {
     /** … or after this long, whichever comes first. */
     anchorIntervalMs: number;
     anchorerEnabled: boolean;
+    /**
+     * On PostgreSQL, run the anchorer on a worker thread of its own (with its own small connection pool),
+     * so sequencing and checkpointing do not take turns with requests on the request thread.
+     */
+    anchorerThread: boolean;
     /** Origin of the access log (every exchange request). */
     accessLogOrigin: string;
   };
@@ -145,6 +150,7 @@ export function loadConfig(env: Env = process.env): Config {
       anchorBatchLeaves: intFrom(env, 'ANCHOR_BATCH_LEAVES', 1000),
       anchorIntervalMs: intFrom(env, 'ANCHOR_INTERVAL_MS', 10_000),
       anchorerEnabled: boolFrom(env, 'ANCHORER_ENABLED', true),
+      anchorerThread: boolFrom(env, 'ANCHORER_THREAD', true),
       accessLogOrigin: env.ACCESS_LOG_ORIGIN || 'licence-vault.local/accesses',
     },
     exchange: {
