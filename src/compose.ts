@@ -80,7 +80,10 @@ export interface Vault {
   exchange: ExchangeService;
   digitizeJobs: DigitizeJobs;
   anchorer: Anchorer;
-  /** The anchorer's own thread (PostgreSQL, unless ANCHORER_THREAD=false); null when it runs in-process. */
+  /**
+   * The anchorer's own thread (PostgreSQL, unless ANCHORER_THREAD=false); null when it runs in-process. It
+   * logs through a pino logger of its own at LOG_LEVEL, not through `overrides.logger`.
+   */
   anchorerThread: AnchorerThread | null;
   close(): Promise<void>;
 }
@@ -156,10 +159,13 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
     metrics.anchoringCycles.inc({ outcome: !report.leader ? 'standby' : report.error ? 'failed' : 'ok' });
     metrics.checkpointsAnchored.inc(report.checkpointsAnchored);
   };
-  // The in-process anchorer runs when there is no thread for it (PGlite, or parts replaced by a test),
-  // and serves runOnce (tests, CLI) either way.
-  const anchorer = createAnchorer({ config, db, ledger, signer: checkpointSigner, logger: logger.child({ component: 'anchorer' }), now: overrides.now, onCycle: onAnchoringCycle });
   const anchorerOnThread = config.transparency.anchorerEnabled && config.transparency.anchorerThread && Boolean(config.databaseUrl) && !overrides.db && !overrides.ledger && !overrides.now;
+  // The in-process anchorer runs when there is no thread for it (PGlite, or parts replaced by a test),
+  // and serves runOnce (tests, CLI) either way; beside the thread it gives the lock back after each run.
+  const anchorer = createAnchorer({
+    config, db, ledger, signer: checkpointSigner, logger: logger.child({ component: 'anchorer' }), now: overrides.now, onCycle: onAnchoringCycle,
+    keepLeadership: !anchorerOnThread,
+  });
   registerAnchoringGauges(metrics, async () => {
     const origin = config.transparency.logOrigin;
     const [size, anchored, pendingStatusWrites] = await Promise.all([logs.size(origin), logs.latestCheckpoint(origin, { anchoredOnly: true }), logs.countPendingStatusWrites()]);

@@ -24,8 +24,10 @@ const anchorer = createAnchorer({
   onCycle: (report) => post({ kind: 'cycle', report }),
 });
 
+let stopping = false;
 port.on('message', (message: { kind: string }) => {
-  if (message.kind !== 'stop') return;
+  if (message.kind !== 'stop' || stopping) return;
+  stopping = true;
   void (async () => {
     await anchorer.stop();
     await ledger.close().catch((error) => logger.warn({ err: error }, 'anchorer thread: could not close the ledger'));

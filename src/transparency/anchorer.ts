@@ -34,6 +34,11 @@ export interface AnchorerOptions {
   /** Run first in every cycle: move queued records into their logs (e.g. the access log). */
   sequencers?: Array<() => Promise<number>>;
   onCycle?: (report: AnchorCycleReport) => void;
+  /**
+   * false: give the anchoring lock back after each cycle. For an anchorer that only runs when asked, next to
+   * the anchorer thread, so that winning the lock once does not leave the thread waiting for good.
+   */
+  keepLeadership?: boolean;
   now?: () => Date;
 }
 
@@ -88,6 +93,7 @@ export class Anchorer {
       this.options.logger.warn({ err: error, failures: this.failures }, 'anchoring cycle failed; will retry with backoff');
     }
     this.options.onCycle?.(report);
+    if (this.options.keepLeadership === false) await this.releaseLeadership();
     return report;
   }
 

@@ -33,6 +33,7 @@ export function createAnchorer(parts: {
   logger: Logger;
   onCycle?: (report: AnchorCycleReport) => void;
   now?: () => Date;
+  keepLeadership?: boolean;
 }): Anchorer {
   const { config, db } = parts;
   const accessLog = new ExchangeStore(db, config.transparency.accessLogOrigin);
@@ -40,6 +41,6 @@ export function createAnchorer(parts: {
     sequencers: [() => accessLog.sequencePending()],
     db, logs: new LogStore(db), ledger: parts.ledger, origins: [config.transparency.logOrigin, config.transparency.accessLogOrigin], signer: parts.signer,
     batchLeaves: config.transparency.anchorBatchLeaves, intervalMs: config.transparency.anchorIntervalMs,
-    logger: parts.logger, now: parts.now, onCycle: parts.onCycle,
+    logger: parts.logger, now: parts.now, onCycle: parts.onCycle, keepLeadership: parts.keepLeadership,
   });
 }

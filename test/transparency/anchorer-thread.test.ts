@@ -59,17 +59,22 @@ describe('the anchorer thread on PostgreSQL', function () {
     expect(await until('the thread to report an anchored checkpoint', async () => (await anchoredCount()) > 0)).to.equal(true);
   });
 
-  it('is started again after its thread dies, and anchors again', async () => {
+  it('is started again after its thread dies, and anchors again, also when the request thread anchored meanwhile', async () => {
     const thread = vault.vault.anchorerThread!;
     await thread.worker!.terminate();
+    // Before the restart (1 s later) the request thread's anchorer, asked to run, wins the lock; it must
+    // give it back, or the restarted thread would wait on standby for good and nothing would be anchored.
+    await until('the request thread to win the lock', async () => (await vault.vault.anchorer.runOnce(true)).leader, 900);
     await until('the thread to be started again', async () => thread.restarts === 1 && thread.worker !== null);
     const before = await anchoredSize();
     await addLeaves(2);
     await until('the new leaves to be anchored', async () => (await anchoredSize()) === before + 2);
   });
 
-  it('releases the anchoring lock when the service closes', async () => {
+  it('ends cleanly when the service closes, releasing the anchoring lock', async () => {
+    const exitCode = new Promise<number>((resolve) => vault.vault.anchorerThread!.worker!.once('exit', resolve));
     await vault.stop();
+    expect(await exitCode, 'exit code (a forced end gives 1)').to.equal(0);
     const other = knexFactory({ client: 'pg', connection: t.url!, pool: { min: 0, max: 1 } });
     try {
       const { rows } = await other.raw('select pg_try_advisory_lock(?) as ok', [ANCHORER_LOCK_KEY.toString()]);
