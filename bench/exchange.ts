@@ -182,21 +182,26 @@ export async function exchangeBench(results: Record<string, unknown>) {
     for (const connections of (process.env.BENCH_EXCHANGE_CONNECTIONS ?? '50,200').split(',').map(Number)) {
       // The machine's speed drifts during a run (other work on its two cores): rounds alternate the two
       // sides, each round's ratio compares neighbours in time, and the table gives medians.
-      const rounds: Array<{ exchange: LoadResult; ceiling: LoadResult }> = [];
+      const rounds: Array<{ exchange: LoadResult; ceiling: LoadResult; floor: LoadResult }> = [];
       for (let round = 0; round < ROUNDS; round++) {
         const measureExchange = () => load(`${base}/exchange/queries`, connections, vault, queryOptions, round === 0);
         const measureCeiling = () => load(`http://127.0.0.1:${barePort}/ping`, connections, bare, {}, round === 0);
+        let pair: { exchange: LoadResult; ceiling: LoadResult };
         if (round % 2 === 0) {
           const exchange = await measureExchange();
-          rounds.push({ exchange, ceiling: await measureCeiling() });
+          pair = { exchange, ceiling: await measureCeiling() };
         } else {
           const ceiling = await measureCeiling();
-          rounds.push({ exchange: await measureExchange(), ceiling });
+          pair = { exchange: await measureExchange(), ceiling };
         }
+        // The service's cheapest route (no database, no token): what its HTTP stack costs before any query work.
+        rounds.push({ ...pair, floor: await load(`${base}/healthz`, connections, vault, {}, round === 0) });
       }
       const ratios = rounds.map((r) => r.exchange.requestsPerSecond / r.ceiling.requestsPerSecond);
+      const floorRatios = rounds.map((r) => r.floor.requestsPerSecond / r.ceiling.requestsPerSecond);
       rows.push({ what: 'consented verification query', ...medianOf(rounds.map((r) => r.exchange)), ratioToCeiling: +median(ratios).toFixed(3), ratiosByRound: ratios.map((r) => r.toFixed(2)).join(' ') });
       rows.push({ what: 'bare express + pg (ceiling)', ...medianOf(rounds.map((r) => r.ceiling)) });
+      rows.push({ what: 'service GET /healthz (its HTTP stack alone)', ...medianOf(rounds.map((r) => r.floor)), ratioToCeiling: +median(floorRatios).toFixed(3), ratiosByRound: floorRatios.map((r) => r.toFixed(2)).join(' ') });
     }
     console.log(`POST /exchange/queries on PostgreSQL (service in its own process) vs a bare express + pg round trip, medians of ${ROUNDS} alternating rounds of ${SECONDS} s; target p99 ≤ 20 ms at 200 connections and ≥ 50% of the ceiling:`);
     console.table(rows);
