@@ -261,7 +261,6 @@ function loadOrCreateSecret(file: string): Buffer {
   return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
 }
 
-
 function unverifiedIssuer(token: string): string | undefined {
   try {
     const payload = token.split('.')[1];

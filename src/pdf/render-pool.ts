@@ -2,8 +2,9 @@
  * Worker-thread pool for render + PAdES sign (render-worker.ts), and a LicenceDocumentFactory on top of it.
  *
  * Why hand-written and not piscina: piscina is not a dependency, and its workers load the task file with
- * a plain dynamic import, which hits the tsx problem described in bootstrap/typescript-worker.ts; the pool needed here is small
- * (one job in flight per worker, FIFO queue, replace-on-crash) and has no other users.
+ * a plain dynamic import, which hits the tsx problem described in bootstrap/typescript-worker.ts; the
+ * pool needed here is small (one job in flight per worker, FIFO queue, replace-on-crash) and has no other
+ * users.
  *
  * The worker is started through spawnTypeScriptWorker (bootstrap/typescript-worker.ts): tsx needs
  * registering inside each worker.

@@ -5,12 +5,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { dataDirLayout } from '../bootstrap/dev-environment.ts';
-import type { Config } from '../config/config.ts';
 import { openDatabase } from '../db/database.ts';
 import { openLedger } from '../ledger/open-ledger.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createAnchorer, loadOrCreateCheckpointSigner } from './anchoring.ts';
-import type { AnchorerThreadMessage, AnchorerThreadData } from './anchorer-thread.ts';
+import type { AnchorerThreadData, AnchorerThreadMessage } from './anchorer-thread.ts';
 
 const { config } = workerData as AnchorerThreadData;
 const port = parentPort!;
@@ -18,7 +17,7 @@ const post = (message: AnchorerThreadMessage) => port.postMessage(message);
 const logger = createLogger(config.logLevel).child({ component: 'anchorer', thread: 'anchorer' });
 const db = openDatabase({ engine: 'postgres', url: config.databaseUrl!, poolMax: 3, statementTimeoutMs: config.databaseStatementTimeoutMs }, logger);
 const keysDir = dataDirLayout(config.dataDir).keysDir;
-const ledger = openLedger(config as Config, db, keysDir);
+const ledger = openLedger(config, db, keysDir);
 const anchorer = createAnchorer({
   config, db, ledger, signer: loadOrCreateCheckpointSigner(keysDir, config.transparency.logOrigin), logger,
   onCycle: (report) => post({ kind: 'cycle', report }),
@@ -33,8 +32,6 @@ port.on('message', (message: { kind: string }) => {
     await ledger.close().catch((error) => logger.warn({ err: error }, 'anchorer thread: could not close the ledger'));
     await db.destroy();
     process.exit(0); // in a worker, ends this thread only
-
   })();
 });
 anchorer.start();
-post({ kind: 'started' });

@@ -19,7 +19,7 @@ export interface AnchorerThreadData {
   config: Config;
 }
 
-export type AnchorerThreadMessage = { kind: 'started' } | { kind: 'cycle'; report: AnchorCycleReport };
+export type AnchorerThreadMessage = { kind: 'cycle'; report: AnchorCycleReport };
 
 export interface AnchorerThread {
   /** Times the thread was started again after it died. */
@@ -63,7 +63,6 @@ export function startAnchorerThread(options: { config: Config; logger: Logger; o
     }
     worker = current;
     current.on('message', (message: AnchorerThreadMessage) => {
-      if (message.kind !== 'cycle') return;
       if (!message.report.error) failures = 0;
       options.onCycle(message.report);
     });

@@ -88,23 +88,20 @@ async function appendToLog(trx: Knex.Transaction, origin: string, entries: LogEn
       nodes.push({ l: level, i: position, h: hex(hash) });
     }
   });
-  // One JSON parameter per statement: PostgreSQL unpacks the rows, where a multi-row VALUES insert costs
-  // knex a compile and pg a conversion per value, and PostgreSQL a parse of thousands of placeholders.
-  for (let i = 0; i < leaves.length; i += ROWS_PER_INSERT) {
-    await trx.raw(
-      `INSERT INTO log_leaves (origin, leaf_index, leaf_data, leaf_hash, subject)
-       SELECT ?, l.i, l.d, decode(l.h, 'hex'), l.s FROM json_to_recordset(?::json) AS l(i bigint, d text, h text, s text)`,
-      [origin, JSON.stringify(leaves.slice(i, i + ROWS_PER_INSERT))],
-    );
-  }
-  for (let i = 0; i < nodes.length; i += ROWS_PER_INSERT) {
-    await trx.raw(
-      `INSERT INTO log_nodes (origin, level, node_index, hash)
-       SELECT ?, n.l, n.i, decode(n.h, 'hex') FROM json_to_recordset(?::json) AS n(l smallint, i bigint, h text)`,
-      [origin, JSON.stringify(nodes.slice(i, i + ROWS_PER_INSERT))],
-    );
-  }
+  await insertAsJson(trx, `INSERT INTO log_leaves (origin, leaf_index, leaf_data, leaf_hash, subject)
+    SELECT ?, l.i, l.d, decode(l.h, 'hex'), l.s FROM json_to_recordset(?::json) AS l(i bigint, d text, h text, s text)`, origin, leaves);
+  await insertAsJson(trx, `INSERT INTO log_nodes (origin, level, node_index, hash)
+    SELECT ?, n.l, n.i, decode(n.h, 'hex') FROM json_to_recordset(?::json) AS n(l smallint, i bigint, h text)`, origin, nodes);
   return start;
+}
+
+/**
+ * Runs `insert` (two placeholders: the origin, then a JSON array of rows) once per ROWS_PER_INSERT rows. One
+ * JSON parameter per statement: PostgreSQL unpacks the rows, where a multi-row VALUES insert costs knex a
+ * compile and pg a conversion per value, and PostgreSQL a parse of thousands of placeholders.
+ */
+async function insertAsJson(trx: Knex.Transaction, insert: string, origin: string, rows: unknown[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) await trx.raw(insert, [origin, JSON.stringify(rows.slice(i, i + ROWS_PER_INSERT))]);
 }
 
 /**
