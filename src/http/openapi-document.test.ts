@@ -102,4 +102,58 @@ describe('precompiled routing', () => {
     expect(routed(compiled.router, 'GET', '/a/b')).to.match(/^404/);
     expect(routed(compiled.router, 'GET', '/v1/a/b')).to.equal('getAX');
   });
+
+  it("parses requests as openapi-backend's own parser does, taking the plain path where nothing needs parsing", async () => {
+    const plain = new OpenAPIBackend({ definition: loadOpenApiDocument() as never, quick: true });
+    const compiled = new OpenAPIBackend({ definition: loadOpenApiDocument() as never, quick: true });
+    await Promise.all([plain.init(), compiled.init()]);
+    let delegated = 0;
+    const ownParser = compiled.router.parseRequest.bind(compiled.router);
+    compiled.router.parseRequest = ((req: never, operation: never) => {
+      delegated++;
+      return ownParser(req, operation);
+    }) as never;
+    precompileRouting(compiled.router as never);
+    delegated = 0;
+    const operations = plain.getOperations() as unknown as Array<{ path: string }>;
+    const request = fc.record({
+      method: fc.constantFrom('GET', 'post', ' Put '),
+      operation: fc.option(fc.nat(operations.length - 1), { nil: undefined }),
+      path: fc.constantFrom('/healthz', '/exchange/queries', '/licences/abc', 'licences/abc/status', '/me/consents?limit=2', '/x/'),
+      // Weighted towards plain requests (no cookie, no query, no body to parse), so both paths are well covered.
+      headers: fc.oneof(
+        { weight: 3, arbitrary: fc.dictionary(fc.constantFrom('authorization', 'Content-Type', 'X-Request-Id', 'accept'), fc.string({ maxLength: 12 })) },
+        { weight: 1, arbitrary: fc.dictionary(fc.constantFrom('authorization', 'cookie', 'Cookie', 'accept'), fc.string({ maxLength: 12 })) },
+      ),
+      query: fc.oneof(
+        { weight: 4, arbitrary: fc.constant({}) },
+        { weight: 1, arbitrary: fc.dictionary(fc.constantFrom('limit', 'status', 'from'), fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 2 }))) },
+        { weight: 1, arbitrary: fc.constant(undefined) },
+      ),
+      body: fc.oneof(
+        { weight: 3, arbitrary: fc.constant(undefined) },
+        { weight: 1, arbitrary: fc.oneof(fc.constant(''), fc.jsonValue(), fc.constant('{"a":1}'), fc.constant('not json')) },
+      ),
+      // The operation's own path, its parameters filled in (so it has path parameters to find).
+      ownPath: fc.boolean(),
+    });
+    let compared = 0;
+    fc.assert(
+      fc.property(request, ({ method, operation, path, headers, query, body, ownPath }) => {
+        const op = operation === undefined ? undefined : operations[operation];
+        const req = { method, path: ownPath && op ? op.path.replace(/\{[^}]+\}/g, 'v%201') : path, headers, query, body };
+        const expected = plain.router.parseRequest(structuredClone(req) as never, op as never) as unknown as Record<string, unknown>;
+        const actual = compiled.router.parseRequest(structuredClone(req) as never, op as never) as unknown as Record<string, unknown>;
+        expect(actual, JSON.stringify(req)).to.deep.equal(expected);
+        // The same member order and the same kind of cookie jar (the parsed form is spread into handler contexts).
+        expect(JSON.stringify(actual)).to.equal(JSON.stringify(expected));
+        expect(Object.getPrototypeOf(actual.cookies)).to.equal(Object.getPrototypeOf(expected.cookies));
+        compared++;
+      }),
+      { numRuns: 3000 },
+    );
+    // Both paths were compared: some requests went to openapi-backend's parser, and many did not.
+    expect(delegated).to.be.greaterThan(100);
+    expect(compared - delegated).to.be.greaterThan(100);
+  });
 });

@@ -45,18 +45,25 @@ export function fieldCommitmentRoot(fields: Record<string, unknown>, salts: Reco
 
 /**
  * The commitment tree of a licence's fields, built once, as a function that discloses any subset. A
- * licence's fields and salts never change, so a caller answering many queries about one licence can keep it.
+ * licence's fields and salts never change, so a caller answering many queries about one licence can keep
+ * it; each field's disclosure (its proof hashes the tree's nodes again) is worked out once, and handed out
+ * frozen, the same for every caller.
  */
 export function fieldDiscloser(fields: Record<string, unknown>, salts: Record<string, string>): (which: string[]) => DisclosedField[] {
   const { names, hashes } = leafHashes(fields, salts);
   const getNode = treeGetter(hashes);
-  return (which) =>
-    which
-      .filter((name) => names.includes(name))
-      .map((name) => {
-        const index = names.indexOf(name);
-        return { name, value: fields[name], salt: salts[name]!, index, count: names.length, proof: buildInclusionProof(index, names.length, getNode).map(base64Encode) };
-      });
+  const disclosed = new Map<string, DisclosedField>();
+  const disclose = (name: string): DisclosedField => {
+    let field = disclosed.get(name);
+    if (!field) {
+      const index = names.indexOf(name);
+      const proof = Object.freeze(buildInclusionProof(index, names.length, getNode).map(base64Encode)) as string[];
+      field = Object.freeze({ name, value: fields[name], salt: salts[name]!, index, count: names.length, proof });
+      disclosed.set(name, field);
+    }
+    return field;
+  };
+  return (which) => which.filter((name) => names.includes(name)).map(disclose);
 }
 
 /** Throws VerificationError(INCLUSION_PROOF_INVALID) when the field does not belong to the root. */

@@ -68,10 +68,8 @@ export function requestTelemetry(options: RequestTelemetryOptions): RequestHandl
     const id = requestIdOf(req);
     (req as IncomingMessage & { [REQUEST_ID]?: string })[REQUEST_ID] = id;
     res.setHeader('X-Request-Id', id);
-    let recorded = false;
-    const record = () => {
-      if (recorded) return;
-      recorded = true;
+    // 'close' follows 'finish' on every response, and comes alone when the client went away first.
+    res.once('close', () => {
       const milliseconds = Number(process.hrtime.bigint() - started) / 1e6;
       const operation = operationOf(res);
       // A response that never finished was cut off by the client (or the socket): its status never reached anyone.
@@ -87,9 +85,7 @@ export function requestTelemetry(options: RequestTelemetryOptions): RequestHandl
         operation,
       };
       logger[level](line, aborted ? 'request aborted' : level === 'error' ? 'request errored' : 'request completed');
-    };
-    res.once('finish', record);
-    res.once('close', record);
+    });
     next();
   };
 }
