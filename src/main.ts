@@ -1,10 +1,11 @@
 /** `npm start`: the service on the configured engines (embedded defaults when nothing is set). */
 import { createVault } from './compose.ts';
 import { describeConfig, loadConfig } from './config/config.ts';
+import { createHttpServer } from './http/http-server.ts';
 
 const config = loadConfig();
 const vault = await createVault(config);
-const server = vault.app.listen(config.port, config.host, () => {
+const server = createHttpServer(vault.app).listen(config.port, config.host, () => {
   vault.logger.info({ config: describeConfig(config) }, `Licence Vault listening on ${config.publicBaseUrl}`);
   if (config.seedDevData) {
     process.stdout.write(

@@ -11,6 +11,7 @@ import type { Server } from 'node:http';
 import { signClientAssertion, tokenRequestForm } from '../../src/auth/client-assertion.ts';
 import { dataDirLayout, loadDevClientKey } from '../../src/bootstrap/dev-environment.ts';
 import { createVault } from '../../src/compose.ts';
+import { createHttpServer } from '../../src/http/http-server.ts';
 import type { Vault, VaultOverrides } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import type { Config } from '../../src/config/config.ts';
@@ -55,7 +56,8 @@ export class TestVault {
     const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_BASE_URL: PUBLIC_BASE_URL, SEED_DEV_DATA: 'true', LOG_LEVEL: 'silent', ANCHORER_ENABLED: 'false', RENDER_WORKERS: '0', ...opts.env });
     const vault = await createVault(config, { logger: createLogger('silent'), ...opts.overrides });
     const server = await new Promise<Server>((resolve) => {
-      const s = vault.app.listen(0, '127.0.0.1', () => resolve(s));
+      // The server `npm start` runs (requests born as express's objects), so every API test goes through it.
+      const s = createHttpServer(vault.app).listen(0, '127.0.0.1', () => resolve(s));
     });
     const { port } = server.address() as AddressInfo;
     return new TestVault(vault, config, `http://127.0.0.1:${port}`, server, !opts.dataDir);
