@@ -1,6 +1,11 @@
-/** The ceiling for the exchange bench: a bare express + pg round trip (one query per request). */
+/**
+ * The ceiling for the exchange bench: a bare express + pg round trip (one query per request). With
+ * BARE_SERVER=vault it runs on the service's own HTTP server (src/http/http-server.ts: requests born as
+ * express's objects) instead of express's app.listen, to show what that server gives plain express.
+ */
 import express from 'express';
 import pg from 'pg';
+import { createHttpServer } from '../src/http/http-server.ts';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 const app = express();
@@ -8,5 +13,6 @@ app.get('/ping', async (_req, res) => {
   const { rows } = await pool.query('select 1 as ok');
   res.json(rows[0]);
 });
-const server = app.listen(Number(process.env.PORT), '127.0.0.1', () => process.stdout.write('ready\n'));
+const ready = () => process.stdout.write('ready\n');
+const server = process.env.BARE_SERVER === 'vault' ? createHttpServer(app).listen(Number(process.env.PORT), '127.0.0.1', ready) : app.listen(Number(process.env.PORT), '127.0.0.1', ready);
 process.on('SIGTERM', () => server.close(() => pool.end().then(() => process.exit(0))));

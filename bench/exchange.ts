@@ -152,6 +152,8 @@ export async function exchangeBench(results: Record<string, unknown>) {
   });
   const barePort = port + 1000;
   const bare = await startProcess('bench/bare-express-pg.ts', { DATABASE_URL: db.url!, PORT: String(barePort) });
+  // Not the issue's ceiling: the same bare app on the service's HTTP server, for comparison.
+  const bareOnVaultServer = await startProcess('bench/bare-express-pg.ts', { DATABASE_URL: db.url!, PORT: String(barePort + 2), BARE_SERVER: 'vault' });
   try {
     const token = (code: string) => departmentToken(base, dataDir, code);
     const market = await token(DEPARTMENTS.market);
@@ -182,7 +184,7 @@ export async function exchangeBench(results: Record<string, unknown>) {
     for (const connections of (process.env.BENCH_EXCHANGE_CONNECTIONS ?? '50,200').split(',').map(Number)) {
       // The machine's speed drifts during a run (other work on its two cores): rounds alternate the two
       // sides, each round's ratio compares neighbours in time, and the table gives medians.
-      const rounds: Array<{ exchange: LoadResult; ceiling: LoadResult; floor: LoadResult }> = [];
+      const rounds: Array<{ exchange: LoadResult; ceiling: LoadResult; floor: LoadResult; ceilingOnVaultServer: LoadResult }> = [];
       for (let round = 0; round < ROUNDS; round++) {
         const measureExchange = () => load(`${base}/exchange/queries`, connections, vault, queryOptions, round === 0);
         const measureCeiling = () => load(`http://127.0.0.1:${barePort}/ping`, connections, bare, {}, round === 0);
@@ -195,13 +197,17 @@ export async function exchangeBench(results: Record<string, unknown>) {
           pair = { exchange: await measureExchange(), ceiling };
         }
         // The service's cheapest route (no database, no token): what its HTTP stack costs before any query work.
-        rounds.push({ ...pair, floor: await load(`${base}/healthz`, connections, vault, {}, round === 0) });
+        const floor = await load(`${base}/healthz`, connections, vault, {}, round === 0);
+        rounds.push({ ...pair, floor, ceilingOnVaultServer: await load(`http://127.0.0.1:${barePort + 2}/ping`, connections, bareOnVaultServer, {}, round === 0) });
       }
       const ratios = rounds.map((r) => r.exchange.requestsPerSecond / r.ceiling.requestsPerSecond);
       const floorRatios = rounds.map((r) => r.floor.requestsPerSecond / r.ceiling.requestsPerSecond);
       rows.push({ what: 'consented verification query', ...medianOf(rounds.map((r) => r.exchange)), ratioToCeiling: +median(ratios).toFixed(3), ratiosByRound: ratios.map((r) => r.toFixed(2)).join(' ') });
       rows.push({ what: 'bare express + pg (ceiling)', ...medianOf(rounds.map((r) => r.ceiling)) });
       rows.push({ what: 'service GET /healthz (its HTTP stack alone)', ...medianOf(rounds.map((r) => r.floor)), ratioToCeiling: +median(floorRatios).toFixed(3), ratiosByRound: floorRatios.map((r) => r.toFixed(2)).join(' ') });
+      // The query against the bare app on the service's own HTTP server (ratio: query / this row).
+      const onVaultServerRatios = rounds.map((r) => r.exchange.requestsPerSecond / r.ceilingOnVaultServer.requestsPerSecond);
+      rows.push({ what: "bare express + pg on the service's HTTP server", ...medianOf(rounds.map((r) => r.ceilingOnVaultServer)), ratioToCeiling: +median(onVaultServerRatios).toFixed(3), ratiosByRound: onVaultServerRatios.map((r) => r.toFixed(2)).join(' ') });
     }
     console.log(`POST /exchange/queries on PostgreSQL (service in its own process) vs a bare express + pg round trip, medians of ${ROUNDS} alternating rounds of ${SECONDS} s; target p99 ≤ 20 ms at 200 connections and ≥ 50% of the ceiling:`);
     console.table(rows);
@@ -234,6 +240,7 @@ export async function exchangeBench(results: Record<string, unknown>) {
   } finally {
     vault.kill('SIGTERM');
     bare.kill('SIGTERM');
+    bareOnVaultServer.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 1500));
     await db.dispose().catch(() => undefined);
     fs.rmSync(dataDir, { recursive: true, force: true });
