@@ -13,7 +13,6 @@
  * second this way on the same machine (README, exchange figures).
  */
 import http from 'node:http';
-import type { Socket } from 'node:net';
 import type express from 'express';
 
 type Constructor = (this: unknown, ...args: unknown[]) => void;
@@ -27,8 +26,8 @@ function requestClass(app: express.Express): typeof http.IncomingMessage {
   const NodeIncomingMessage = http.IncomingMessage as unknown as Constructor;
   // A function, not a class: a class's prototype cannot be replaced by app.request, the very object express
   // sets. Named as node's, so stack traces read as they always did.
-  function IncomingMessage(this: unknown, socket: Socket) {
-    NodeIncomingMessage.call(this, socket);
+  function IncomingMessage(this: unknown, ...args: unknown[]) {
+    NodeIncomingMessage.apply(this, args); // (socket), and whatever a later node passes
   }
   IncomingMessage.prototype = app.request;
   return IncomingMessage as unknown as typeof http.IncomingMessage;
@@ -37,8 +36,8 @@ function requestClass(app: express.Express): typeof http.IncomingMessage {
 /** ServerResponse, whose instances are born with express's response prototype (`app.response`). */
 function responseClass(app: express.Express): typeof http.ServerResponse {
   const NodeServerResponse = http.ServerResponse as unknown as Constructor;
-  function ServerResponse(this: unknown, req: http.IncomingMessage, options: unknown) {
-    NodeServerResponse.call(this, req, options);
+  function ServerResponse(this: unknown, ...args: unknown[]) {
+    NodeServerResponse.apply(this, args); // (req, options)
   }
   ServerResponse.prototype = app.response;
   return ServerResponse as unknown as typeof http.ServerResponse;
