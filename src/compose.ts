@@ -9,7 +9,7 @@ import type express from 'express';
 import { authRoutes } from './auth/auth-routes.ts';
 import { DepartmentTokenService } from './auth/department-tokens.ts';
 import { DevIdentityProvider, HolderTokenVerifier } from './auth/holder-tokens.ts';
-import { loadOrCreateSigningKey } from './auth/key-files.ts';
+import { loadOrCreateSecret, loadOrCreateSigningKey } from './auth/key-files.ts';
 import type { Principal } from './auth/principal.ts';
 import { hasRole } from './auth/principal.ts';
 import { dataDirLayout, seedDevDepartments } from './bootstrap/dev-environment.ts';
@@ -61,7 +61,6 @@ import { SharedRateCounters } from './exchange/rate-counters.ts';
 import { DigitizeJobs } from './digitize/digitize-jobs.ts';
 import { digitizeRoutes } from './digitize/digitize-routes.ts';
 import { multipartUpload } from './http/multipart-upload.ts';
-import { writeSecretFile } from './auth/key-files.ts';
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import type { ObjectStore } from './storage/object-store.ts';
@@ -254,11 +253,6 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
       if (!overrides.db) await db.destroy();
     },
   };
-}
-
-function loadOrCreateSecret(file: string): Buffer {
-  if (!fs.existsSync(file)) writeSecretFile(file, crypto.randomBytes(32).toString('hex'));
-  return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
 }
 
 function unverifiedIssuer(token: string): string | undefined {

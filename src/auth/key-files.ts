@@ -2,6 +2,7 @@
  * Service signing keys kept as private JWK files in the data directory (mode 0600), generated on first
  * start. Production mounts these from a secret store; they are never logged and never in the repo.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
@@ -42,4 +43,10 @@ export function writeSecretFile(file: string, content: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, content, { mode: 0o600 });
   fs.renameSync(tmp, file);
+}
+
+/** A random 32-byte secret kept in `file` (as hex), made on first start. */
+export function loadOrCreateSecret(file: string): Buffer {
+  if (!fs.existsSync(file)) writeSecretFile(file, crypto.randomBytes(32).toString('hex'));
+  return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
 }

@@ -1,7 +1,5 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
-import { writeSecretFile } from '../auth/key-files.ts';
+import { loadOrCreateSecret } from '../auth/key-files.ts';
 import type { Config } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
 import { EmbeddedLedger } from './embedded-ledger.ts';
@@ -12,7 +10,5 @@ import type { Ledger } from './ledger.ts';
 export function openLedger(config: Config, db: Database, keysDir: string): Ledger {
   const fabric = config.fabricEnv ? fabricConfigFromEnv(config.fabricEnv) : null;
   if (fabric) return new FabricLedger(fabric);
-  const seedFile = path.join(keysDir, 'embedded-ledger.seed');
-  if (!fs.existsSync(seedFile)) writeSecretFile(seedFile, crypto.randomBytes(32).toString('hex'));
-  return new EmbeddedLedger(db, new Uint8Array(Buffer.from(fs.readFileSync(seedFile, 'utf8').trim(), 'hex')));
+  return new EmbeddedLedger(db, new Uint8Array(loadOrCreateSecret(path.join(keysDir, 'embedded-ledger.seed'))));
 }

@@ -4,6 +4,7 @@
  * an inclusion proof and a consistency proof each cost one batched read of O(log n) nodes at any size.
  */
 import crypto from 'node:crypto';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { canonicalJson } from './canonical-json.ts';
 import type { Knex } from 'knex';
 import type { Database } from '../db/database.ts';
@@ -12,11 +13,6 @@ import type { NodeId } from './merkle.ts';
 import type { LedgerAnchor, LogEntry, StatusOutboxEntry, StoredCheckpoint, StoredLeaf } from './log-types.ts';
 
 type Executor = Knex | Knex.Transaction;
-
-/** Hex of a hash, for PostgreSQL's decode(…, 'hex'). */
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
 
 export function canonicalLeaf(leaf: Record<string, unknown>): string {
   const text = canonicalJson(leaf);
@@ -71,7 +67,7 @@ async function appendToLog(trx: Knex.Transaction, origin: string, entries: LogEn
     const index = start + k;
     const data = canonicalLeaf(entry.leaf);
     let hash = hashLeaf(UTF8.encode(data));
-    const leafHashHex = hex(hash);
+    const leafHashHex = bytesToHex(hash); // for PostgreSQL's decode(…, 'hex')
     leaves.push({ i: index, d: data, h: leafHashHex, s: entry.subject });
     let level = 0;
     let position = index;
@@ -85,7 +81,7 @@ async function appendToLog(trx: Knex.Transaction, origin: string, entries: LogEn
       level += 1;
       position = (position - 1) / 2;
       known.set(nodeKey(level, position), hash);
-      nodes.push({ l: level, i: position, h: hex(hash) });
+      nodes.push({ l: level, i: position, h: bytesToHex(hash) });
     }
   });
   await insertAsJson(trx, `INSERT INTO log_leaves (origin, leaf_index, leaf_data, leaf_hash, subject)
