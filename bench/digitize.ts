@@ -29,7 +29,7 @@ import { loadConfig } from '../src/config/config.ts';
 import { digitize } from '../src/digitize/digitize-pipeline.ts';
 import type { DigitizeSummary } from '../src/digitize/digitize-pipeline.ts';
 import { computeOrganisationCodeCheck, computeUsccCheck, USCC_CHARSET } from '../src/identity/uscc.ts';
-import { LicenceTypeCatalogue } from '../src/licence-types/catalogue.ts';
+import { LicenceTypeCatalogue } from '../src/catalogue/catalogue.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { makeJpeg } from '../test/digitize/messy-manifest-generator.ts';
 import { openTestDatabase, postgresUnavailableReason } from '../test/support/databases.ts';

@@ -70,7 +70,7 @@ async function phaseCosts(label: string, db: Database, objects: ObjectStore) {
       },
       fieldSalts: { a: 'c2FsdA==' },
       idempotencyKey: null, requestSha256: null,
-      effects: { log: [{ origin: 'bench.local/log', subject: id, leaf: { kind: 'licence.issued', licenceId: id, documentSha256: sha } }], ledger: [{ licenceId: id, status: 'active', reasonSha256: 'd'.repeat(64) }] },
+      effects: { log: [{ origin: 'bench.local/log', subject: id, leaf: { kind: 'licence.issued', licenceId: id, documentSha256: sha } }], ledger: [{ licenceId: id, status: 'active', reasonSha256: 'd'.repeat(64), changedAt: new Date().toISOString() }] },
       event: { licenceId: id, action: 'issue', fromStatus: null, toStatus: 'active', reason: 'bench', actor: DEPARTMENTS.market, at: new Date().toISOString() },
     });
     if (measure) totals.record += cpuMs(c);

@@ -7,9 +7,9 @@ import crypto from 'node:crypto';
 import { EmbeddedLedger } from '../src/ledger/embedded-ledger.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { Anchorer } from '../src/transparency/anchorer.ts';
-import { generateCheckpointSigner, parseSigner, signCheckpoint, base64Encode } from '../src/transparency/checkpoint.ts';
-import { appendLeaves, LogStore } from '../src/transparency/log-store.ts';
-import { hashLeaf } from '../src/transparency/merkle.ts';
+import { generateCheckpointSigner, parseSigner, signCheckpoint, base64Encode } from '../src/proofs/checkpoint.ts';
+import { appendLeaves, KnexLogStore } from '../src/log/log-store.ts';
+import { hashLeaf } from '../src/proofs/merkle.ts';
 import type { Database } from '../src/db/database.ts';
 import { generateIssuerCa, issueDepartmentSigningCert } from '../src/pki/dev-pki.ts';
 import { DEFAULT_FONT_PATHS, loadFontChain } from '../src/pdf/fonts.ts';
@@ -52,7 +52,7 @@ async function synthesiseLog(db: Database, origin: string, n: number) {
 async function proofLatency(db: Database, n: number) {
   const origin = `bench.proof/${n}/${crypto.randomUUID()}`;
   const buildSeconds = await synthesiseLog(db, origin, n);
-  const logs = new LogStore(db);
+  const logs = new KnexLogStore(db);
   const samples: number[] = [];
   const consistency: number[] = [];
   for (let i = 0; i < 20; i++) await logs.inclusionProof(origin, Math.floor(Math.random() * n), n); // warm-up
@@ -79,7 +79,7 @@ async function ledgerTransactionsPer1M(rate: number, leaves: number) {
     let anchors = 0;
     const counting = Object.create(ledger, { anchorCheckpoint: { value: async (r: Parameters<typeof ledger.anchorCheckpoint>[0]) => { anchors += 1; return ledger.anchorCheckpoint(r); } } });
     const origin = 'bench.policy/log';
-    const logs = new LogStore(t.db);
+    const logs = new KnexLogStore(t.db);
     const anchorer = new Anchorer({ db: t.db, logs, ledger: counting, origins: [origin], signer: parseSigner(generateCheckpointSigner(origin).skey), batchLeaves: 1000, intervalMs: 10_000, logger: createLogger('silent'), now: () => new Date(now) });
     const pollMs = 1000; // the anchorer's default poll period
     const perPoll = Math.max(1, Math.round((rate * pollMs) / 1000));

@@ -10,40 +10,40 @@ import { authRoutes } from './auth/auth-routes.ts';
 import { DepartmentTokenService } from './auth/department-tokens.ts';
 import { DevIdentityProvider, HolderTokenVerifier } from './auth/holder-tokens.ts';
 import { loadOrCreateSecret, loadOrCreateSigningKey } from './auth/key-files.ts';
-import type { Principal } from './auth/principal.ts';
-import { hasRole } from './auth/principal.ts';
+import type { Principal } from './principals/principal.ts';
+import { hasRole } from './principals/principal.ts';
 import { dataDirLayout, seedDevDepartments } from './bootstrap/dev-environment.ts';
 import { fileSigningMaterial } from './bootstrap/signing-keys.ts';
 import type { Config } from './config/config.ts';
 import { migrateToLatest, openDatabase } from './db/database.ts';
 import type { Database } from './db/database.ts';
 import { createDepartmentStore } from './departments/department-store.ts';
+import { departmentRoutes } from './departments/department-routes.ts';
 import { createApp } from './http/app.ts';
 import { loadOpenApiText } from './http/openapi-document.ts';
-import { ApiProblem } from './http/problem.ts';
-import { catalogueRoutes } from './licence-types/catalogue-routes.ts';
-import { LicenceTypeCatalogue } from './licence-types/catalogue.ts';
+import { DomainError } from './errors/domain-error.ts';
+import { catalogueRoutes } from './catalogue/catalogue-routes.ts';
+import { LicenceTypeCatalogue } from './catalogue/catalogue.ts';
 import { licenceRoutes } from './licences/licence-routes.ts';
 import { LicenceService } from './licences/licence-service.ts';
 import { createLicenceStore } from './licences/licence-store.ts';
 import type { LicenceDocumentFactory } from './licences/licence-document.ts';
-import { createPdfDocumentFactory } from './licences/pdf-document-factory.ts';
+import { createPdfDocumentFactory } from './pdf/pdf-document-factory.ts';
 import { createPooledDocumentFactory, createRenderPool } from './pdf/render-pool.ts';
 import { createLogger } from './observability/logger.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, registerAnchoringGauges } from './observability/metrics.ts';
 import { redactQueryParameters } from './observability/request-telemetry.ts';
-import { operationsRoutes } from './operations/operations-routes.ts';
+import { ReadinessProblem, operationsRoutes } from './operations/operations-routes.ts';
 import { DEFAULT_FONT_PATHS, loadFontChain } from './pdf/fonts.ts';
 import type { FontChain } from './pdf/fonts.ts';
 import { createLocalDirectoryStore } from './storage/local-directory-store.ts';
 import type { Ledger } from './ledger/ledger.ts';
-import { openLedger } from './ledger/open-ledger.ts';
 import type { Anchorer, AnchorCycleReport } from './transparency/anchorer.ts';
-import { startAnchorerThread } from './transparency/anchorer-thread.ts';
-import type { AnchorerThread } from './transparency/anchorer-thread.ts';
-import { createAnchorer, loadOrCreateCheckpointSigner } from './transparency/anchoring.ts';
-import { LogStore } from './transparency/log-store.ts';
+import { startAnchorerThread } from './anchorer-thread/anchorer-thread.ts';
+import type { AnchorerThread } from './anchorer-thread/anchorer-thread.ts';
+import { createAnchorer, loadOrCreateCheckpointSigner, openLedger } from './compose-anchorer.ts';
+import { KnexLogStore } from './log/log-store.ts';
 import { TransparencyService } from './transparency/transparency-service.ts';
 import { transparencyRoutes } from './transparency/transparency-routes.ts';
 import { ConsentService } from './consent/consent-service.ts';
@@ -55,7 +55,7 @@ import { createConsentStore } from './consent/consent-store.ts';
 import { DocumentLinks, redactDocumentLinks } from './exchange/document-links.ts';
 import { ExchangeService } from './exchange/exchange-service.ts';
 import { exchangeRoutes } from './exchange/exchange-routes.ts';
-import { ExchangeStore } from './exchange/exchange-store.ts';
+import { KnexExchangeStore } from './exchange/exchange-store.ts';
 import { LegalBasisService } from './exchange/legal-basis-service.ts';
 import { SharedRateCounters } from './exchange/rate-counters.ts';
 import { DigitizeJobs } from './digitize/digitize-jobs.ts';
@@ -128,7 +128,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
     const issuer = unverifiedIssuer(token);
     if (issuer === config.publicBaseUrl) return tokens.verifyAccessToken(token);
     if (holderTokens && issuer === config.holderIdp.issuer) return holderTokens.verify(token);
-    throw new ApiProblem(401, 'TOKEN_INVALID', 'token issuer is not trusted', {}, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+    throw DomainError.unauthenticated('TOKEN_INVALID', 'token issuer is not trusted');
   };
 
   const catalogue = LicenceTypeCatalogue.load();
@@ -146,14 +146,14 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
 
   const metrics = createMetrics();
   const ledger = overrides.ledger ?? openLedger(config, db, layout.keysDir);
-  const logs = new LogStore(db);
+  const logs = new KnexLogStore(db);
   const checkpointSigner = loadOrCreateCheckpointSigner(layout.keysDir, config.transparency.logOrigin);
   const issuerCaPath = path.join(layout.pkiDir, 'issuer-ca.cert.pem');
   const transparency = new TransparencyService({
     logs, ledger, licences, origin: config.transparency.logOrigin, vkey: checkpointSigner.vkey,
     issuerCaCertsDer: () => (fs.existsSync(issuerCaPath) ? [new Uint8Array(new crypto.X509Certificate(fs.readFileSync(issuerCaPath)).raw)] : []),
   });
-  const exchangeStore = new ExchangeStore(db, config.transparency.accessLogOrigin);
+  const exchangeStore = new KnexExchangeStore(db, config.transparency.accessLogOrigin);
   const onAnchoringCycle = (report: AnchorCycleReport) => {
     metrics.anchoringCycles.inc({ outcome: !report.leader ? 'standby' : report.error ? 'failed' : 'ok' });
     metrics.checkpointsAnchored.inc(report.checkpointsAnchored);
@@ -167,8 +167,9 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
   });
   registerAnchoringGauges(metrics, async () => {
     const origin = config.transparency.logOrigin;
-    const [size, anchored, pendingStatusWrites] = await Promise.all([logs.size(origin), logs.latestCheckpoint(origin, { anchoredOnly: true }), logs.countPendingStatusWrites()]);
+    const [size, anchored, pendingStatusWrites, alarms] = await Promise.all([logs.size(origin), logs.latestCheckpoint(origin, { anchoredOnly: true }), logs.countPendingStatusWrites(), logs.openAlarms()]);
     return {
+      openAlarms: alarms.length,
       lagLeaves: size - (anchored?.size ?? 0),
       pendingStatusWrites,
       secondsSinceLastAnchor: anchored?.anchor ? ((overrides.now?.() ?? new Date()).getTime() - Date.parse(anchored.anchor.anchoredAt)) / 1000 : null,
@@ -182,7 +183,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
   rateCounters.start();
   const links = new DocumentLinks(loadOrCreateSecret(path.join(layout.keysDir, 'exchange-links.secret')), config.publicBaseUrl);
   const exchange = new ExchangeService({
-    store: exchangeStore, consents: consentStore, licences: licenceStore, catalogue, transparency,
+    store: exchangeStore, accessLog: exchangeStore, consents: consentStore, licences: licenceStore, catalogue, transparency,
     documentUrl: (id, requester) => links.url(id, requester), limits: config.exchange, now: overrides.now, rateCounters,
   });
   const legalBases = new LegalBasisService({ store: exchangeStore, departments, catalogue, now: overrides.now });
@@ -224,15 +225,22 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
           database: { required: true, check: async () => { await db.raw('select 1'); return { kind: config.databaseUrl ? 'postgres' : 'pglite' }; } },
           objectStore: { required: true, check: async () => { await objects.ping(); return { kind: objects.kind }; } },
           ledger: { required: false, check: async () => { await ledger.ping(); return { kind: ledger.kind }; } },
+          // A fork or rollback seen on the ledger: this replica still serves, but says so (see the anchorer).
+          anchoring: { required: false, check: async () => {
+            const alarms = await logs.openAlarms();
+            if (alarms.length > 0) throw new ReadinessProblem(alarms.map((a) => `${a.kind} alarm on ${a.origin} since ${a.firstSeenAt}: ledger size ${a.ledgerSize}, log size ${a.logSize}`).join('; '));
+            return {};
+          } },
         },
       }),
       ...authRoutes(tokens, serviceKey, devIdp),
       ...catalogueRoutes(catalogue),
+      ...departmentRoutes(departments),
       ...licenceRoutes(licences, metrics, config.publicBaseUrl),
       ...transparencyRoutes(transparency, () => fs.readFileSync(issuerCaPath, 'utf8')),
       ...consentRoutes(consents),
       ...agentRoutes(agents),
-      ...exchangeRoutes({ exchange, legalBases, links, licences: licenceStore, objects }),
+      ...exchangeRoutes({ exchange, legalBases, links, documents: licences }),
       ...digitizeRoutes(digitizeJobs),
     },
   });

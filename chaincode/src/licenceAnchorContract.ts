@@ -18,6 +18,7 @@ import { verifyConsistency } from './merkle';
 import {
     type LicenceStatus,
     parseHex64,
+    parseChangeTime,
     parseIdentifier,
     parseMspIdList,
     parseProof,
@@ -50,8 +51,14 @@ export interface StatusRecord {
     status: LicenceStatus;
     reasonHashHex: string;
     txId: string;
+    /** When the department made the change (the time in the vault's log leaf). */
     changedAt: string;
+    /** When the ledger recorded it: this transaction's timestamp (later than changedAt after an outage). */
+    recordedAt: string;
 }
+
+/** How far a change's own time may run ahead of the transaction's timestamp (clock skew between hosts). */
+export const MAX_CHANGE_TIME_AHEAD_MS = 5 * 60 * 1000;
 
 export interface HistoryEntry {
     txId: string;
@@ -221,18 +228,32 @@ export class LicenceAnchorContract extends Contract {
 
     @Transaction()
     @Returns('string')
-    public async SetStatus(ctx: Context, licenceId: string, status: string, reasonHashHex: string): Promise<string> {
+    public async SetStatus(ctx: Context, licenceId: string, status: string, reasonHashHex: string, changedAt: string): Promise<string> {
         const validId = parseIdentifier(licenceId, 'licenceId');
         const validStatus = parseStatus(status, 'status');
         const reasonHash = parseHex64(reasonHashHex, 'reasonHashHex');
+        const changeTime = parseChangeTime(changedAt, 'changedAt');
 
         await this.assertWriterFromState(ctx);
 
+        // The change keeps the department's time (a write queued through an outage reaches the ledger
+        // later, but "valid at T" is decided by when the licence was revoked), beside the ledger's own.
+        const recordedAt = timestampToIso(ctx.stub.getTxTimestamp());
+        if (Date.parse(changeTime) > Date.parse(recordedAt) + MAX_CHANGE_TIME_AHEAD_MS) {
+            fail(ErrorCode.INVALID_ARGUMENT, `changedAt ${changeTime} is in the future of this transaction (${recordedAt})`);
+        }
+
         const key = ctx.stub.createCompositeKey(STATUS_OBJECT_TYPE, [validId]);
         const stored = await this.readJson<StatusRecord>(ctx, key);
-        if (stored !== null && stored.status === validStatus && stored.reasonHashHex === reasonHash) {
+        if (stored !== null && stored.status === validStatus && stored.reasonHashHex === reasonHash && stored.changedAt === changeTime) {
             // Idempotent retry: nothing written, no event.
             return canonicalJson(stored);
+        }
+        if (stored !== null && changeTime < stored.changedAt) {
+            fail(
+                ErrorCode.TIME_NOT_INCREASING,
+                `licence ${validId} last changed at ${stored.changedAt}; a change at ${changeTime} cannot come after it`,
+            );
         }
 
         const record: StatusRecord = {
@@ -240,7 +261,8 @@ export class LicenceAnchorContract extends Contract {
             status: validStatus,
             reasonHashHex: reasonHash,
             txId: ctx.stub.getTxID(),
-            changedAt: timestampToIso(ctx.stub.getTxTimestamp()),
+            changedAt: changeTime,
+            recordedAt,
         };
         const bytes = canonicalJsonBytes(record);
         await ctx.stub.putState(key, bytes);

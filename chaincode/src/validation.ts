@@ -93,3 +93,19 @@ export function parseStatus(value: unknown, name: string): LicenceStatus {
     }
     return value as LicenceStatus;
 }
+
+/**
+ * A department's time of a status change: RFC 3339 in UTC with milliseconds (`2026-12-07T10:15:00.000Z`),
+ * exactly as `Date.prototype.toISOString` writes it, so stored times compare as strings and every endorser
+ * reads the same value.
+ */
+export function parseChangeTime(value: unknown, name: string): string {
+    if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(value)) {
+        return fail(ErrorCode.INVALID_ARGUMENT, `${name} must be an RFC 3339 UTC time with milliseconds (YYYY-MM-DDTHH:MM:SS.sssZ)`);
+    }
+    const ms = Date.parse(value);
+    if (Number.isNaN(ms) || new Date(ms).toISOString() !== value) {
+        return fail(ErrorCode.INVALID_ARGUMENT, `${name} is not a real time: ${value}`);
+    }
+    return value;
+}

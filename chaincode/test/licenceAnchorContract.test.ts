@@ -20,6 +20,8 @@ const root = (n: number): string => RFC_ROOTS_HEX[n - 1] as string;
 const proofJson = (m: number, n: number): string => JSON.stringify(consistencyProof(m, RFC_LEAVES.slice(0, n)).map(hex));
 const HASH_A = 'a'.repeat(64);
 const HASH_B = 'b'.repeat(64);
+/** A department's time of a change, `sec` seconds after T0 (transactions run at T0 + 60·n s). */
+const when = (sec: number): string => new Date((T0 + sec) * 1000).toISOString();
 
 /** Drives the contract against one in-memory ledger with sequential tx ids and timestamps. */
 class Harness {
@@ -94,7 +96,7 @@ describe('LicenceAnchorContract', () => {
             const h = new Harness();
             await h.rejects(h.anchor(1, root(1)), 'ACCESS_DENIED');
             await h.rejects(
-                h.tx((c, ctx) => c.SetStatus(ctx, 'L1', 'active', HASH_A)),
+                h.tx((c, ctx) => c.SetStatus(ctx, 'L1', 'active', HASH_A, when(1))),
                 'ACCESS_DENIED',
             );
         });
@@ -264,53 +266,63 @@ describe('LicenceAnchorContract', () => {
     });
 
     describe('licence status', () => {
-        it('sets, reads and records status changes; idempotent when unchanged', async () => {
+        it('sets, reads and records status changes with their own time; idempotent when unchanged', async () => {
             const h = new Harness();
             await h.configure();
-            const a = JSON.parse(await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-1', 'active', HASH_A)));
+            const a = JSON.parse(await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-1', 'active', HASH_A, when(100))));
             expect(a).to.deep.equal({
-                changedAt: new Date((T0 + 120) * 1000 + 123).toISOString(),
+                changedAt: when(100),
                 licenceId: 'LIC-1',
                 reasonHashHex: HASH_A,
+                recordedAt: new Date((T0 + 120) * 1000 + 123).toISOString(),
                 status: 'active',
                 txId: 'tx0002',
             });
             expect(h.ledger.events.at(-1)?.name).to.equal(LICENCE_STATUS_CHANGED_EVENT);
             const writes = h.ledger.writeLog.length;
-            // Same status + reason: no-op returning the stored record.
-            expect(JSON.parse(await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-1', 'active', HASH_A.toUpperCase())))).to.deep.equal(a);
+            // Same status, reason and time: a retry, a no-op returning the stored record.
+            expect(JSON.parse(await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-1', 'active', HASH_A.toUpperCase(), when(100))))).to.deep.equal(a);
             expect(h.ledger.writeLog.length).to.equal(writes);
 
-            await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-1', 'suspended', HASH_B));
-            await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-1', 'active', HASH_A));
-            await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-1', 'revoked', HASH_B));
-            expect(JSON.parse(await h.tx((c, ctx) => c.GetStatus(ctx, 'LIC-1'), OTHER))).to.include({
-                status: 'revoked',
-                txId: 'tx0006',
-            });
+            await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-1', 'suspended', HASH_B, when(200)));
+            await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-1', 'active', HASH_A, when(250)));
+            // Revoked at T0+260 s during a ledger outage; the queued write reaches the ledger at T0+360 s.
+            const revoked = JSON.parse(await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-1', 'revoked', HASH_B, when(260))));
+            expect(revoked).to.include({ status: 'revoked', changedAt: when(260), recordedAt: new Date((T0 + 360) * 1000 + 123).toISOString(), txId: 'tx0006' });
+            expect(JSON.parse(await h.tx((c, ctx) => c.GetStatus(ctx, 'LIC-1'), OTHER))).to.include({ status: 'revoked', txId: 'tx0006' });
 
             const history = JSON.parse(await h.tx((c, ctx) => c.GetStatusHistory(ctx, 'LIC-1'), OTHER));
-            expect(history.map((e: { value: { status: string } }) => e.value.status)).to.deep.equal([
-                'revoked',
-                'active',
-                'suspended',
-                'active',
-            ]);
+            expect(history.map((e: { value: { status: string } }) => e.value.status)).to.deep.equal(['revoked', 'active', 'suspended', 'active']);
             expect(history.map((e: { txId: string }) => e.txId)).to.deep.equal(['tx0006', 'tx0005', 'tx0004', 'tx0002']);
-            // "Was LIC-1 valid at time T?": the newest entry at or before T decides.
+            // "Was LIC-1 valid at time T?": the newest change made at or before T decides, by its own time.
             const at = (iso: string): string | undefined =>
-                history.find((e: { timestamp: string }) => e.timestamp <= iso)?.value.status;
-            expect(at(new Date((T0 + 150) * 1000).toISOString())).to.equal('active');
-            expect(at(new Date((T0 + 250) * 1000).toISOString())).to.equal('suspended');
-            expect(at(new Date((T0 + 400) * 1000).toISOString())).to.equal('revoked');
-            expect(at(new Date(T0 * 1000).toISOString())).to.equal(undefined);
+                history.find((e: { value: { changedAt: string } }) => e.value.changedAt <= iso)?.value.status;
+            expect(at(when(150))).to.equal('active');
+            expect(at(when(220))).to.equal('suspended');
+            expect(at(when(300))).to.equal('revoked'); // inside the outage: revoked, though the ledger learnt it later
+            expect(at(when(50))).to.equal(undefined);
+        });
+
+        it('refuses a change earlier than the licence\'s last one, a time ahead of the transaction, and a malformed time', async () => {
+            const h = new Harness();
+            await h.configure();
+            await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-3', 'suspended', HASH_A, when(100)));
+            await h.rejects(h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-3', 'revoked', HASH_B, when(99))), 'TIME_NOT_INCREASING');
+            // The same time is allowed (two changes within one millisecond).
+            expect(JSON.parse(await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-3', 'revoked', HASH_B, when(100)))).status).to.equal('revoked');
+            // The fifth transaction runs at T0 + 300 s: five minutes of skew are allowed, not more.
+            expect(JSON.parse(await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-4', 'suspended', HASH_B, when(300 + 299)))).status).to.equal('suspended');
+            await h.rejects(h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-6', 'revoked', HASH_B, when(360 + 301))), 'INVALID_ARGUMENT');
+            for (const bad of ['2026-01-01T00:00:00Z', '2026-01-01 00:00:00.000Z', '2026-02-30T00:00:00.000Z', '', 'yesterday']) {
+                await h.rejects(h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-5', 'revoked', HASH_B, bad)), 'INVALID_ARGUMENT');
+            }
         });
 
         it('enforces writer MSP, validates arguments, NOT_FOUND on unknown licence', async () => {
             const h = new Harness();
             await h.configure();
             await h.rejects(
-                h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-1', 'active', HASH_A), OTHER),
+                h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-1', 'active', HASH_A, when(7)), OTHER),
                 'ACCESS_DENIED',
             );
             for (const [id, status, reason] of [
@@ -321,7 +333,7 @@ describe('LicenceAnchorContract', () => {
                 ['LIC-1', 'active', HASH_A.slice(1)],
             ] as const) {
                 await h.rejects(
-                    h.tx((c, ctx) => c.SetStatus(ctx, id, status, reason)),
+                    h.tx((c, ctx) => c.SetStatus(ctx, id, status, reason, when(8))),
                     'INVALID_ARGUMENT',
                 );
             }
@@ -330,7 +342,7 @@ describe('LicenceAnchorContract', () => {
                 'NOT_FOUND',
             );
             for (const status of ['active', 'suspended', 'revoked', 'superseded']) {
-                expect(JSON.parse(await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-2', status, HASH_A))).status).to.equal(status);
+                expect(JSON.parse(await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-2', status, HASH_A, when(9)))).status).to.equal(status);
             }
         });
     });
@@ -340,11 +352,11 @@ describe('LicenceAnchorContract', () => {
             const h = new Harness();
             await h.configure([WRITER, OTHER]);
             await h.anchor(1, root(1));
-            await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-ü-1', 'active', HASH_A));
+            await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-ü-1', 'active', HASH_A, when(10)));
             await h.anchor(4, root(4), proofJson(1, 4), OTHER);
             await h.anchor(4, root(4));
             await h.rejects(h.anchor(3, root(3)), 'SIZE_NOT_INCREASING');
-            await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-ü-1', 'superseded', HASH_B));
+            await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-ü-1', 'superseded', HASH_B, when(11)));
             await h.anchor(8, root(8), proofJson(4, 8));
             return h.ledger;
         }

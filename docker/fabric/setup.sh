@@ -7,7 +7,10 @@
 #                      and a copy of the service's gateway identity readable by the service user.
 #   setup.sh network   one-shot service `fabric-setup`, AFTER the orderer, peers and chaincode server
 #                      are up: orderer joins the channel (osnadmin), both peers join, chaincode
-#                      installed on both peers, approved by both orgs, committed, then Configure.
+#                      installed on both peers, approved by both orgs, committed with an endorsement
+#                      policy that needs BOTH organisations, then Configure (both orgs are writers).
+# scripts/fabric-test-network.sh builds the same network without Docker for the tests: keep the channel,
+# chaincode name, organisations, endorsement policy and writer MSPs the same in both.
 #
 # Both phases are idempotent: re-running `docker compose up` skips what is already done.
 # Everything lives in the shared named volume mounted at /fabric; this directory (docker/fabric) is
@@ -20,8 +23,11 @@ CC_VERSION=1.0
 CC_SEQUENCE=1
 CC_LABEL=licence-vault_1.0                      # must match chaincode/ccaas/metadata.json
 CC_SERVER=licence-vault-cc:9999                 # one chaincode server shared by both peers
-# Endorsement: the licence issuer's organisation (Org1) must endorse every transaction.
-CC_POLICY="AND('Org1MSP.peer')"
+# Endorsement: every transaction needs a peer of EACH organisation (the gateway of the service's Org1
+# identity collects Org2's endorsement itself; an Org1-only transaction ends ENDORSEMENT_POLICY_FAILURE).
+CC_POLICY="AND('Org1MSP.peer','Org2MSP.peer')"
+# Writer MSPs given to Configure (canonical form: sorted, as GetConfig returns it).
+WRITERS='["Org1MSP","Org2MSP"]'
 SERVICE_UID=1000                                # `node` in the service and chaincode images
 
 SRC=/opt/licence-vault
@@ -31,6 +37,10 @@ ORDERER_TLS=$ORGS/ordererOrganizations/example.com/orderers/orderer.example.com/
 ORDERER_CA=$ORDERER_TLS/ca.crt
 ORDERER=orderer.example.com:7050
 ORDERER_ADMIN=orderer.example.com:7053
+# Both organisations' TLS CAs: the peers' CORE_PEER_TLS_ROOTCERT_FILE (see compose.yaml). With only its
+# own CA, a peer's first cross-org gossip dial can fail ("tls: bad certificate") and is retried only after
+# 25 s, and until then Org1's gateway cannot find Org2's endorser that the AND policy needs.
+PEER_TLS_ROOTS=$ORGS/peer-tls-roots.pem
 PKG=$FABRIC/chaincode/$CC_NAME.tgz
 PKG_ID_FILE=$FABRIC/chaincode/package-id
 
@@ -59,14 +69,23 @@ as_org() {
   export CORE_PEER_MSPCONFIGPATH="$ORGS/peerOrganizations/org${org}.example.com/users/Admin@org${org}.example.com/msp"
 }
 
+write_peer_tls_roots() {
+  cat "$ORGS/peerOrganizations/org1.example.com/tlsca/tlsca.org1.example.com-cert.pem" \
+    "$ORGS/peerOrganizations/org2.example.com/tlsca/tlsca.org2.example.com-cert.pem" >"$PEER_TLS_ROOTS"
+  chmod 0644 "$PEER_TLS_ROOTS"
+}
+
 phase_crypto() {
   if [ -f "$FABRIC/.crypto-done" ]; then
+    # A volume made before the file existed gets it too (the peers need it to start).
+    [ -f "$PEER_TLS_ROOTS" ] || write_peer_tls_roots
     log "crypto material already present, nothing to do"
     return 0
   fi
   log "generating crypto material"
   rm -rf "$ORGS"
   cryptogen generate --config "$SRC/fabric/crypto-config.yaml" --output "$ORGS"
+  write_peer_tls_roots
 
   log "generating the genesis block of channel '$CHANNEL'"
   mkdir -p "$FABRIC/channel"
@@ -169,16 +188,25 @@ commit() {
     --tlsRootCertFiles "$ORGS/peerOrganizations/org2.example.com/peers/peer0.org2.example.com/tls/ca.crt"
 }
 
-# Configure '["Org1MSP"]': the issuer organisation becomes the only writer MSP. Allowed for anyone while
-# unconfigured, afterwards for a writer — Org1's admin is one, so a re-run is harmless. The first
-# invoke makes the peer dial licence-vault-cc, hence the retries.
+# Configure '["Org1MSP","Org2MSP"]': both organisations are writer MSPs. Allowed for anyone while
+# unconfigured, afterwards for a writer — Org1's admin is one, so a re-run is harmless; it is skipped when
+# GetConfig already answers exactly these writers. Endorsed by both peers (the AND policy). The first
+# invoke makes the peers dial licence-vault-cc, hence the retries.
+configured() {
+  as_org 1
+  [ "$(peer chaincode query -C "$CHANNEL" -n "$CC_NAME" -c '{"function":"GetConfig","Args":[]}' 2>/dev/null)" = "{\"writerMspIds\":$WRITERS}" ]
+}
+
 configure() {
+  configured && return 0
   as_org 1
   peer chaincode invoke -o "$ORDERER" --tls --cafile "$ORDERER_CA" -C "$CHANNEL" -n "$CC_NAME" \
     --peerAddresses peer0.org1.example.com:7051 \
     --tlsRootCertFiles "$ORGS/peerOrganizations/org1.example.com/peers/peer0.org1.example.com/tls/ca.crt" \
+    --peerAddresses peer0.org2.example.com:9051 \
+    --tlsRootCertFiles "$ORGS/peerOrganizations/org2.example.com/peers/peer0.org2.example.com/tls/ca.crt" \
     --waitForEvent \
-    -c '{"function":"Configure","Args":["[\"Org1MSP\"]"]}'
+    -c '{"function":"Configure","Args":["[\"Org1MSP\",\"Org2MSP\"]"]}'    # = $WRITERS as one string argument
 }
 
 phase_network() {
@@ -196,7 +224,7 @@ phase_network() {
     log "commit";                    retry 10 commit
   fi
 
-  log "Configure writer MSPs [\"Org1MSP\"]"; retry 30 configure
+  log "Configure writer MSPs $WRITERS"; retry 30 configure
   as_org 1
   peer chaincode query -C "$CHANNEL" -n "$CC_NAME" -c '{"function":"GetConfig","Args":[]}'
   log "network phase done: channel '$CHANNEL', chaincode '$CC_NAME' ready"

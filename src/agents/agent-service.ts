@@ -6,9 +6,9 @@
  * appoint or revoke agents; revocation and expiry count from the agent's next request.
  */
 import crypto from 'node:crypto';
-import type { HolderPrincipal, Principal } from '../auth/principal.ts';
-import { problems } from '../http/problem.ts';
-import type { FieldProblem } from '../http/problem.ts';
+import type { HolderPrincipal, Principal } from '../principals/principal.ts';
+import { DomainError } from '../errors/domain-error.ts';
+import type { FieldError } from '../errors/domain-error.ts';
 import { checkHolderId } from '../identity/holder-id.ts';
 import type { AgentAppointment, AgentScope, AgentStore } from './agent-types.ts';
 import { AGENT_SCOPE_OF_OPERATION, AGENT_SCOPES, appointmentStatus } from './agent-types.ts';
@@ -34,7 +34,7 @@ export class AgentService {
 
   async appoint(principal: Principal | null, request: AppointAgentRequest): Promise<AgentAppointment> {
     const company = requireCompanyItself(principal);
-    const errors: FieldProblem[] = [];
+    const errors: FieldError[] = [];
     const agent = checkHolderId('person', request.agentId);
     if (!agent.ok) errors.push({ field: 'agentId', message: `is not a valid resident ID number: ${agent.message}` });
     const now = this.now();
@@ -47,7 +47,7 @@ export class AgentService {
     else if (validUntil.getTime() - validFrom.getTime() > MAX_APPOINTMENT_MS) errors.push({ field: 'validUntil', message: 'an appointment lasts at most three years' });
     const scopes = request.scopes ?? [...AGENT_SCOPES];
     if (scopes.length === 0 || scopes.some((scope) => !AGENT_SCOPES.includes(scope))) errors.push({ field: 'scopes', message: `must name at least one of ${AGENT_SCOPES.join(', ')}` });
-    if (!agent.ok || errors.length > 0) throw problems.badRequest('AGENT_APPOINTMENT_INVALID', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
+    if (!agent.ok || errors.length > 0) throw DomainError.invalid('AGENT_APPOINTMENT_INVALID', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
     const appointment: AgentAppointment = {
       id: `agt_${crypto.randomUUID()}`, companyId: company.holderId, agentId: agent.value, agentName: request.agentName ?? null,
       scopes: AGENT_SCOPES.filter((scope) => scopes.includes(scope)),
@@ -64,15 +64,15 @@ export class AgentService {
   async revoke(principal: Principal | null, id: string): Promise<AgentAppointment> {
     const company = requireCompanyItself(principal);
     const appointment = await this.deps.store.get(id);
-    if (!appointment || appointment.companyId !== company.holderId) throw problems.notFound('AGENT_APPOINTMENT_NOT_FOUND', `no appointment ${id} of your company`);
-    if (!(await this.deps.store.revoke(id, this.now().toISOString()))) throw problems.conflict('AGENT_APPOINTMENT_ALREADY_REVOKED', 'this appointment was already revoked');
+    if (!appointment || appointment.companyId !== company.holderId) throw DomainError.notFound('AGENT_APPOINTMENT_NOT_FOUND', `no appointment ${id} of your company`);
+    if (!(await this.deps.store.revoke(id, this.now().toISOString()))) throw DomainError.conflict('AGENT_APPOINTMENT_ALREADY_REVOKED', 'this appointment was already revoked');
     return (await this.deps.store.get(id))!;
   }
 
   /** The companies a person is (or was) appointed to act for. */
   async listAgencies(principal: Principal | null): Promise<AgentAppointment[]> {
-    if (!principal) throw problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
-    if (principal.kind !== 'holder' || principal.holderKind !== 'person' || principal.agent) throw problems.forbidden('PERSON_REQUIRED', 'only a person signed in as themselves has agencies');
+    if (!principal) throw DomainError.authenticationRequired();
+    if (principal.kind !== 'holder' || principal.holderKind !== 'person' || principal.agent) throw DomainError.forbidden('PERSON_REQUIRED', 'only a person signed in as themselves has agencies');
     return this.deps.store.listByAgent(principal.holderId);
   }
 
@@ -82,14 +82,14 @@ export class AgentService {
    */
   async actFor(principal: Principal, companyHeader: string, operationId: string): Promise<HolderPrincipal> {
     const company = checkHolderId('organisation', companyHeader.trim());
-    if (!company.ok) throw problems.badRequest('ACTING_FOR_INVALID', `X-Acting-For is not a valid unified social credit code: ${company.message}`);
-    if (principal.kind !== 'holder' || principal.holderKind !== 'person' || principal.agent) throw problems.forbidden('ACTING_FOR_NOT_ALLOWED', 'only a person signed in as themselves can act for a company');
+    if (!company.ok) throw DomainError.invalid('ACTING_FOR_INVALID', `X-Acting-For is not a valid unified social credit code: ${company.message}`);
+    if (principal.kind !== 'holder' || principal.holderKind !== 'person' || principal.agent) throw DomainError.forbidden('ACTING_FOR_NOT_ALLOWED', 'only a person signed in as themselves can act for a company');
     const now = this.now();
     const active = (await this.deps.store.listByAgent(principal.holderId)).filter((a) => a.companyId === company.value && appointmentStatus(a, now) === 'ACTIVE');
-    if (active.length === 0) throw problems.forbidden('AGENT_NOT_APPOINTED', `you are not appointed to act for ${company.value} now`);
+    if (active.length === 0) throw DomainError.forbidden('AGENT_NOT_APPOINTED', `you are not appointed to act for ${company.value} now`);
     const needed = AGENT_SCOPE_OF_OPERATION[operationId];
-    if (!needed) throw problems.forbidden('AGENT_OPERATION_NOT_ALLOWED', `an agent acts for a company on its licences, consents and data tracker only; ${operationId} is none of them`);
-    if (!active.some((a) => a.scopes.includes(needed))) throw problems.forbidden('AGENT_SCOPE_NOT_GRANTED', `your appointment by ${company.value} does not cover its ${needed}`);
+    if (!needed) throw DomainError.forbidden('AGENT_OPERATION_NOT_ALLOWED', `an agent acts for a company on its licences, consents and data tracker only; ${operationId} is none of them`);
+    if (!active.some((a) => a.scopes.includes(needed))) throw DomainError.forbidden('AGENT_SCOPE_NOT_GRANTED', `your appointment by ${company.value} does not cover its ${needed}`);
     return { kind: 'holder', holderKind: 'organisation', holderId: company.value, name: null, agent: { id: principal.holderId, name: principal.name } };
   }
 
@@ -99,8 +99,8 @@ export class AgentService {
 }
 
 function requireCompanyItself(principal: Principal | null): HolderPrincipal {
-  if (!principal) throw problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
-  if (principal.kind !== 'holder' || principal.holderKind !== 'organisation') throw problems.forbidden('COMPANY_REQUIRED', 'only a company appoints and revokes its agents');
-  if (principal.agent) throw problems.forbidden('AGENT_CANNOT_APPOINT', 'an agent cannot appoint or revoke agents; the company itself does');
+  if (!principal) throw DomainError.authenticationRequired();
+  if (principal.kind !== 'holder' || principal.holderKind !== 'organisation') throw DomainError.forbidden('COMPANY_REQUIRED', 'only a company appoints and revokes its agents');
+  if (principal.agent) throw DomainError.forbidden('AGENT_CANNOT_APPOINT', 'an agent cannot appoint or revoke agents; the company itself does');
   return principal;
 }

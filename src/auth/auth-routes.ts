@@ -1,11 +1,11 @@
-import { problems } from '../http/problem.ts';
+import { DomainError } from '../errors/domain-error.ts';
 import type { OperationHandlers } from '../http/http-types.ts';
 import type { DepartmentTokenService, TokenRequest } from './department-tokens.ts';
 import type { DevIdentityProvider } from './holder-tokens.ts';
 import type { SigningKey } from './key-files.ts';
 
 export function authRoutes(tokens: DepartmentTokenService, serviceKey: SigningKey, devIdp: DevIdentityProvider | null): OperationHandlers {
-  const devIdpOff = () => problems.notFound('DEV_IDP_DISABLED', 'the development identity provider is disabled on this deployment');
+  const devIdpOff = () => DomainError.notFound('DEV_IDP_DISABLED', 'the development identity provider is disabled on this deployment');
   return {
     async issueAccessToken(ctx) {
       const token = await tokens.exchange(ctx.body as TokenRequest);

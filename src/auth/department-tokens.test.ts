@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { Database } from '../db/database.ts';
 import type { DepartmentStore } from '../departments/department-types.ts';
-import { ApiProblem } from '../http/problem.ts';
+import { DomainError } from '../errors/domain-error.ts';
 import { DepartmentTokenService } from './department-tokens.ts';
 import { fromPrivateJwk } from './key-files.ts';
 import type { SigningKey } from './key-files.ts';
@@ -27,8 +27,8 @@ describe('department access tokens: the verified-token cache', () => {
   };
   const refusal = async (promise: Promise<unknown>) => {
     const error = await promise.then(() => null, (e: unknown) => e);
-    expect(error, 'refused').to.be.instanceOf(ApiProblem);
-    return (error as ApiProblem).code;
+    expect(error, 'refused').to.be.instanceOf(DomainError);
+    return (error as DomainError).code;
   };
 
   before(async () => {

@@ -9,9 +9,9 @@ import type { Database } from '../db/database.ts';
 import type { DepartmentStore } from '../departments/department-types.ts';
 import { DEPARTMENT_ROLES } from '../departments/department-types.ts';
 import type { DepartmentRole } from '../departments/department-types.ts';
-import { ApiProblem } from '../http/problem.ts';
+import { DomainError } from '../errors/domain-error.ts';
 import type { SigningKey } from './key-files.ts';
-import type { DepartmentPrincipal } from './principal.ts';
+import type { DepartmentPrincipal } from '../principals/principal.ts';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** Asymmetric algorithms only: HS* would let anyone holding the public key forge assertions. */
@@ -36,9 +36,8 @@ export interface TokenResponse {
 }
 
 /** OAuth errors (RFC 6749 §5.2) carried inside problem+json so clients of either convention understand. */
-function oauthError(error: 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope', detail: string): ApiProblem {
-  const status = error === 'invalid_client' ? 401 : 400;
-  return new ApiProblem(status, error.toUpperCase(), detail, { error, error_description: detail });
+function oauthError(error: 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope', detail: string): DomainError {
+  return new DomainError(error === 'invalid_client' ? 'unauthenticated' : 'invalid', error.toUpperCase(), detail, { extensions: { error, error_description: detail } });
 }
 
 export interface DepartmentTokenServiceDeps {
@@ -137,7 +136,7 @@ export class DepartmentTokenService {
       if (typeof payload.exp === 'number') this.rememberVerified(token, principal, payload.exp * 1000);
       return principal;
     } catch (error) {
-      throw new ApiProblem(401, 'TOKEN_INVALID', `access token rejected: ${describeJoseError(error)}`, {}, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+      throw DomainError.unauthenticated('TOKEN_INVALID', `access token rejected: ${describeJoseError(error)}`);
     }
   }
 
@@ -164,7 +163,7 @@ export class DepartmentTokenService {
       }
       return payload as typeof payload & { jti: string; exp: number };
     } catch (error) {
-      if (error instanceof ApiProblem) throw error;
+      if (error instanceof DomainError) throw error;
       throw oauthError('invalid_client', `client_assertion rejected: ${describeJoseError(error)}`);
     }
   }

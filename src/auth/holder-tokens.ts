@@ -6,12 +6,12 @@
 import crypto from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, SignJWT } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
-import { checkHolderId } from '../identity/holder-id.ts';
-import { ApiProblem } from '../http/problem.ts';
-import type { HolderKind } from '../licence-types/catalogue.ts';
+import { identifyHolder } from '../identity/holder-id.ts';
+import { DomainError } from '../errors/domain-error.ts';
+import type { HolderKind } from '../identity/holder-id.ts';
 import { describeJoseError } from './department-tokens.ts';
 import type { SigningKey } from './key-files.ts';
-import type { HolderPrincipal } from './principal.ts';
+import type { HolderPrincipal } from '../principals/principal.ts';
 
 export const HOLDER_TOKEN_AUDIENCE = 'licence-vault';
 
@@ -35,21 +35,12 @@ export class HolderTokenVerifier {
         clockTolerance: 30,
       }));
     } catch (error) {
-      throw new ApiProblem(401, 'TOKEN_INVALID', `holder token rejected: ${describeJoseError(error)}`, {}, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+      throw DomainError.unauthenticated('TOKEN_INVALID', `holder token rejected: ${describeJoseError(error)}`);
     }
     const identity = identifyHolder(String(payload.sub ?? ''));
-    if (!identity) throw new ApiProblem(401, 'TOKEN_INVALID', 'holder token subject is not a valid resident ID number or unified social credit code');
+    if (!identity) throw DomainError.unauthenticated('TOKEN_INVALID', 'holder token subject is not a valid resident ID number or unified social credit code');
     return { kind: 'holder', ...identity, name: typeof payload.name === 'string' ? payload.name : null };
   }
-}
-
-/** A subject is a person if it is a valid resident ID, an organisation if it is a valid USCC. */
-export function identifyHolder(subject: string): { holderKind: HolderKind; holderId: string } | null {
-  for (const holderKind of ['person', 'organisation'] as const) {
-    const check = checkHolderId(holderKind, subject);
-    if (check.ok) return { holderKind, holderId: check.value };
-  }
-  return null;
 }
 
 export class DevIdentityProvider {
@@ -61,9 +52,9 @@ export class DevIdentityProvider {
   async login(subject: string, name: string | undefined): Promise<{ id_token: string; token_type: 'Bearer'; expires_in: number; holder_kind: HolderKind; subject: string }> {
     const identity = identifyHolder(subject);
     if (!identity) {
-      throw new ApiProblem(400, 'HOLDER_ID_INVALID', 'subject must be a valid resident ID number (GB 11643) or unified social credit code (GB 32100)', {
-        errors: [{ field: 'subject', message: 'not a valid resident ID number or unified social credit code' }],
-      });
+      throw DomainError.invalid('HOLDER_ID_INVALID', 'subject must be a valid resident ID number (GB 11643) or unified social credit code (GB 32100)', [
+        { field: 'subject', message: 'not a valid resident ID number or unified social credit code' },
+      ]);
     }
     const ttl = 3600;
     const idToken = await new SignJWT({ ...(name ? { name } : {}), holder_kind: identity.holderKind, dev_only: true })

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DepartmentStore } from '../departments/department-types.ts';
 import type { SigningMaterial } from '../licences/licence-document.ts';
-import type { SigningMaterialSource } from '../licences/pdf-document-factory.ts';
+import type { SigningMaterialSource } from '../pdf/pdf-document-factory.ts';
 
 export function signingKeyPath(dir: string, departmentCode: string): string {
   if (!/^[0-9A-Z]{18}$/.test(departmentCode)) throw new Error(`not a department code: ${departmentCode}`);

@@ -10,7 +10,7 @@ import { loadConfig } from '../config/config.ts';
 import { digitize } from '../digitize/digitize-pipeline.ts';
 import type { DigitizeSummary } from '../digitize/digitize-pipeline.ts';
 import type { ManifestEncoding } from '../digitize/manifest-reader.ts';
-import { LicenceTypeCatalogue } from '../licence-types/catalogue.ts';
+import { LicenceTypeCatalogue } from '../catalogue/catalogue.ts';
 import { createLogger } from '../observability/logger.ts';
 
 export interface DigitizeCommandOptions {

@@ -2,14 +2,16 @@
  * `licence-vault verify`: runs the pure verifier locally on the PDF and receipt. Only the ledger facts
  * (and, unless pinned with --ca/--vkey, the trust material) come from the network. An auditor who pins
  * the issuer CA and the checkpoint key does not have to trust the vault operator.
- * Exit codes: 0 verified (offline: every check that runs offline passed); 1 a check failed; 2 the input
- * could not be read; 3 nothing failed but a check that matters did not run (no receipt).
+ * Exit codes: 0 verified (offline: every check that runs offline passed); 1 a check failed; 2 could not
+ * check (the network, the ledger or the server did not answer, or the input could not be read: nothing is
+ * known to be wrong with the licence); 3 nothing failed but a check that matters did not run (no receipt).
+ * With --json a report is printed in every case, also for 2 (`couldNotCheck` says why).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { consistencyProofSpan, verifyLicence, parseReceipt } from '../verify/index.ts';
 import type { LedgerFacts, Receipt, VerificationReport } from '../verify/index.ts';
-import { parseVerifier } from '../transparency/checkpoint.ts';
+import { parseVerifier } from '../proofs/checkpoint.ts';
 
 export interface VerifyCommandOptions {
   receipt?: string;
@@ -20,10 +22,42 @@ export interface VerifyCommandOptions {
   json?: boolean;
 }
 
+export const EXIT = { verified: 0, checkFailed: 1, couldNotCheck: 2, incomplete: 3 } as const;
+
+/** The network, the ledger or the vault did not answer as it should: nothing is known about the licence. */
+class CouldNotCheck extends Error {}
+
+const FETCH_TIMEOUT_MS = 20_000;
+
 async function fetchText(url: string): Promise<string> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+  } catch (error) {
+    throw new CouldNotCheck(`${url}: ${(error as Error).message}`);
+  }
+  if (!response.ok) {
+    const retry = response.headers.get('retry-after');
+    throw new CouldNotCheck(`${url} answered ${response.status}${retry ? ` (retry after ${retry} s)` : ''}`);
+  }
   return response.text();
+}
+
+/** What --json prints when nothing could be checked (the report's shape, with the reason). */
+function couldNotCheckReport(reason: string, pdf: Uint8Array | null, receipt: Receipt | null) {
+  return {
+    ok: false, complete: false, verdict: 'could-not-check', couldNotCheck: { reason },
+    licenceId: receipt?.licenceId ?? null,
+    documentSha256: pdf ? crypto.createHash('sha256').update(pdf).digest('hex') : null,
+    checks: [],
+  };
+}
+
+function writeCouldNotCheck(opts: VerifyCommandOptions, reason: string, pdf: Uint8Array | null, receipt: Receipt | null): number {
+  if (opts.json) process.stdout.write(`${JSON.stringify(couldNotCheckReport(reason, pdf, receipt), null, 2)}\n`);
+  else process.stdout.write(`COULD NOT CHECK: ${reason}\n`);
+  process.stderr.write(`could not check: ${reason}\n`);
+  return EXIT.couldNotCheck;
 }
 
 function pemToDer(pem: string): Uint8Array[] {
@@ -35,18 +69,25 @@ export async function runVerify(file: string, opts: VerifyCommandOptions): Promi
   try {
     pdf = new Uint8Array(fs.readFileSync(file));
   } catch (error) {
-    process.stderr.write(`error: cannot read ${file}: ${(error as Error).message}\n`);
-    return 2;
+    return writeCouldNotCheck(opts, `cannot read ${file}: ${(error as Error).message}`, null, null);
   }
   let receipt: Receipt | null = null;
   if (opts.receipt) {
     try {
       receipt = parseReceipt(JSON.parse(fs.readFileSync(opts.receipt, 'utf8')));
     } catch (error) {
-      process.stderr.write(`error: receipt ${opts.receipt}: ${(error as Error).message}\n`);
-      return 2;
+      return writeCouldNotCheck(opts, `receipt ${opts.receipt}: ${(error as Error).message}`, pdf, null);
     }
   }
+  try {
+    return await verifyWithFacts(pdf, receipt, opts);
+  } catch (error) {
+    if (error instanceof CouldNotCheck) return writeCouldNotCheck(opts, error.message, pdf, receipt);
+    throw error;
+  }
+}
+
+async function verifyWithFacts(pdf: Uint8Array, receipt: Receipt | null, opts: VerifyCommandOptions): Promise<number> {
   const caPem = opts.ca ? opts.ca.map((f) => fs.readFileSync(f, 'utf8')).join('\n') : await fetchText(`${opts.baseUrl}/pki/issuer-ca.pem`);
   const vkeyText = opts.vkey ? (fs.existsSync(opts.vkey) ? fs.readFileSync(opts.vkey, 'utf8') : opts.vkey) : await fetchText(`${opts.baseUrl}/transparency/vkey`);
   const vkey = vkeyText.trim();
@@ -64,13 +105,13 @@ export async function runVerify(file: string, opts: VerifyCommandOptions): Promi
   }
   const report = await verifyLicence(pdf, receipt, { issuerCaCertsDer: pemToDer(caPem), checkpointVkey: vkey, logOrigin: origin }, ledger);
   process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
-  if (!report.ok) return 1;
+  if (!report.ok) return EXIT.checkFailed;
   // Offline, the ledger checks cannot run by design; any other check that did not run leaves the PDF
   // unverified where it matters (no receipt: not tied to the log or the ledger, status unknown).
   const notRun = report.checks.filter((c) => c.ok === null && !(opts.offline && (c.check === 'anchor' || c.check === 'status')));
-  if (notRun.length === 0) return 0;
+  if (notRun.length === 0) return EXIT.verified;
   process.stderr.write(`not fully verified: ${notRun.map((c) => c.check).join(', ')} not checked${receipt ? '' : ' (give --receipt: without it the PDF is tied to no licence, and its status is unknown)'}\n`);
-  return 3;
+  return EXIT.incomplete;
 }
 
 export function formatReport(report: VerificationReport): string {

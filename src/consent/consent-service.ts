@@ -5,12 +5,12 @@
  */
 import crypto from 'node:crypto';
 import type { SigningKey } from '../auth/key-files.ts';
-import type { Principal } from '../auth/principal.ts';
-import { hasRole } from '../auth/principal.ts';
+import type { Principal } from '../principals/principal.ts';
+import { hasRole } from '../principals/principal.ts';
 import type { DepartmentStore } from '../departments/department-types.ts';
-import { problems } from '../http/problem.ts';
-import type { FieldProblem } from '../http/problem.ts';
-import type { LicenceTypeCatalogue } from '../licence-types/catalogue.ts';
+import { DomainError } from '../errors/domain-error.ts';
+import type { FieldError } from '../errors/domain-error.ts';
+import type { LicenceTypeCatalogue } from '../catalogue/catalogue.ts';
 import type { LicenceStore } from '../licences/licence-types.ts';
 import { signConsentArtefact } from './consent-artefact.ts';
 import type { Consent, ConsentStore } from './consent-types.ts';
@@ -49,7 +49,7 @@ export class ConsentService {
 
   async grant(principal: Principal | null, request: GrantConsentRequest): Promise<Consent> {
     const holder = requireHolder(principal);
-    const errors: FieldProblem[] = [];
+    const errors: FieldError[] = [];
     const requester = await this.deps.departments.get(request.requester);
     if (!requester || !requester.roles.includes('requester')) errors.push({ field: 'requester', message: 'is not a registered requesting department' });
     const types = request.licenceTypes.map((key) => ({ key, type: this.deps.catalogue.get(key) }));
@@ -73,7 +73,7 @@ export class ConsentService {
     if (Number.isNaN(validUntil.getTime()) || validUntil <= validFrom) errors.push({ field: 'validUntil', message: 'must be a date-time after validFrom' });
     else if (validUntil.getTime() - validFrom.getTime() > MAX_WINDOW_MS) errors.push({ field: 'validUntil', message: 'a consent lasts at most one year' });
     if (validUntil <= now) errors.push({ field: 'validUntil', message: 'is in the past' });
-    if (errors.length > 0) throw problems.badRequest('CONSENT_INVALID', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
+    if (errors.length > 0) throw DomainError.invalid('CONSENT_INVALID', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
 
     const draft = {
       id: `cns_${crypto.randomUUID()}`,
@@ -103,15 +103,15 @@ export class ConsentService {
   async get(principal: Principal | null, id: string): Promise<Consent> {
     const consent = await this.deps.consents.get(id);
     const party = consent && ((principal?.kind === 'holder' && principal.holderId === consent.holder.id) || (hasRole(principal, 'requester') && principal.code === consent.requester));
-    if (!consent || !party) throw problems.notFound('CONSENT_NOT_FOUND', `no consent ${id} that you may see`);
+    if (!consent || !party) throw DomainError.notFound('CONSENT_NOT_FOUND', `no consent ${id} that you may see`);
     return consent;
   }
 
   async withdraw(principal: Principal | null, id: string): Promise<Consent> {
     const holder = requireHolder(principal);
     const consent = await this.deps.consents.get(id);
-    if (!consent || consent.holder.id !== holder.holderId) throw problems.notFound('CONSENT_NOT_FOUND', `no consent ${id} that you may see`);
-    if (consent.storedStatus === 'REVOKED') throw problems.conflict('CONSENT_ALREADY_WITHDRAWN', 'this consent was already withdrawn');
+    if (!consent || consent.holder.id !== holder.holderId) throw DomainError.notFound('CONSENT_NOT_FOUND', `no consent ${id} that you may see`);
+    if (consent.storedStatus === 'REVOKED') throw DomainError.conflict('CONSENT_ALREADY_WITHDRAWN', 'this consent was already withdrawn');
     await this.deps.consents.withdraw(id, this.now().toISOString(), holder.agent?.id ?? null);
     return (await this.deps.consents.get(id))!;
   }
@@ -122,7 +122,7 @@ export class ConsentService {
 }
 
 function requireHolder(principal: Principal | null) {
-  if (!principal) throw problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
-  if (principal.kind !== 'holder') throw problems.forbidden('HOLDER_REQUIRED', 'only the holder manages consents');
+  if (!principal) throw DomainError.authenticationRequired();
+  if (principal.kind !== 'holder') throw DomainError.forbidden('HOLDER_REQUIRED', 'only the holder manages consents');
   return principal;
 }

@@ -1,4 +1,4 @@
-import type { HolderKind } from '../licence-types/catalogue.ts';
+import type { HolderKind } from '../identity/holder-id.ts';
 
 /** Stored status; EXPIRED and EXHAUSTED are derived from the window and the use count. */
 export type StoredConsentStatus = 'ACTIVE' | 'REVOKED';
@@ -36,7 +36,7 @@ export function consentStatus(c: Consent, now: Date): ConsentStatus {
 
 /**
  * Port: consents. Uses are counted where an allowed exchange request is recorded
- * (ExchangeStore.recordAllowedAccess): atomically with the record, never over the maximum.
+ * (AccessLogStore.recordAllowedAccess): atomically with the record, never over the maximum.
  */
 export interface ConsentStore {
   insert(consent: Consent): Promise<void>;

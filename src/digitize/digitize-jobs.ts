@@ -7,12 +7,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Principal } from '../auth/principal.ts';
-import { hasRole } from '../auth/principal.ts';
+import type { Principal } from '../principals/principal.ts';
+import { hasRole } from '../principals/principal.ts';
 import type { Database } from '../db/database.ts';
 import { isDatabaseUnavailableError, isoTime as iso } from '../db/database.ts';
-import { problems } from '../http/problem.ts';
-import type { LicenceTypeCatalogue } from '../licence-types/catalogue.ts';
+import { DomainError } from '../errors/domain-error.ts';
+import type { LicenceTypeCatalogue } from '../catalogue/catalogue.ts';
 import type { LicenceService } from '../licences/licence-service.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
@@ -60,8 +60,8 @@ export class DigitizeJobs {
   }
 
   async submit(principal: Principal | null, upload: { id: string; dir: string; manifestName: string; encoding?: ManifestEncoding; dryRun?: boolean }): Promise<DigitizeJob> {
-    if (!principal) throw problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
-    if (!hasRole(principal, 'issuer')) throw problems.forbidden('ROLE_REQUIRED', 'digitization needs a department token with the issuer role');
+    if (!principal) throw DomainError.authenticationRequired();
+    if (!hasRole(principal, 'issuer')) throw DomainError.forbidden('ROLE_REQUIRED', 'digitization needs a department token with the issuer role');
     const now = new Date().toISOString();
     await this.deps.db('digitize_jobs').insert({
       id: upload.id, department: principal.code, state: 'queued',
@@ -74,15 +74,15 @@ export class DigitizeJobs {
 
   async get(principal: Principal | null, id: string): Promise<DigitizeJob> {
     const row = await this.deps.db('digitize_jobs').where({ id }).first();
-    if (!row || !(hasRole(principal, 'issuer') && principal.code === row.department)) throw problems.notFound('JOB_NOT_FOUND', `no digitization job ${id} of your department`);
+    if (!row || !(hasRole(principal, 'issuer') && principal.code === row.department)) throw DomainError.notFound('JOB_NOT_FOUND', `no digitization job ${id} of your department`);
     return fromRow(row);
   }
 
   async errorReport(principal: Principal | null, id: string): Promise<Uint8Array> {
     const job = await this.get(principal, id);
-    if (!job.errorReportKey) throw problems.conflict('JOB_NOT_FINISHED', `job ${id} is ${job.state}; its error report comes when it is done`);
+    if (!job.errorReportKey) throw DomainError.conflict('JOB_NOT_FINISHED', `job ${id} is ${job.state}; its error report comes when it is done`);
     const bytes = await this.deps.objects.get(job.errorReportKey);
-    if (!bytes) throw problems.notFound('REPORT_MISSING', 'the error report is gone');
+    if (!bytes) throw DomainError.notFound('REPORT_MISSING', 'the error report is gone');
     return bytes;
   }
 

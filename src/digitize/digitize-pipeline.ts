@@ -7,11 +7,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DepartmentPrincipal } from '../auth/principal.ts';
-import { ApiProblem } from '../http/problem.ts';
-import type { LicenceTypeCatalogue } from '../licence-types/catalogue.ts';
+import type { DepartmentPrincipal } from '../principals/principal.ts';
+import { DomainError } from '../errors/domain-error.ts';
+import type { LicenceTypeCatalogue } from '../catalogue/catalogue.ts';
 import type { IssueLicenceRequest, LicenceService } from '../licences/licence-service.ts';
-import type { LicenceScan } from '../pdf/render-licence.ts';
+import type { LicenceScan } from '../licences/licence-document.ts';
 import { createErrorReport } from './error-report.ts';
 import type { ErrorReportWriter } from './error-report.ts';
 import { isParseError, readManifest } from './manifest-reader.ts';
@@ -202,14 +202,14 @@ async function processRow(
       else summary.issued += 1;
       return;
     } catch (error) {
-      if (!(error instanceof ApiProblem)) throw error;
+      if (!(error instanceof DomainError)) throw error;
       if (error.code === 'IDEMPOTENCY_KEY_REUSED') return conflict();
       // The object store or renderer being briefly unavailable is worth two retries; anything else is the row's.
-      if (error.status === 503 && attempt < 2) {
+      if (error.kind === 'unavailable' && attempt < 2) {
         await new Promise((resolve) => setTimeout(resolve, 500 * (attempt + 1)));
         continue;
       }
-      const entries = error.extensions.errors?.length ? error.extensions.errors.map((e) => ({ field: e.field, code: error.code, reason: e.message })) : [{ field: '(row)', code: error.code, reason: error.message }];
+      const entries = error.fields?.length ? error.fields.map((e) => ({ field: e.field, code: error.code, reason: e.message })) : [{ field: '(row)', code: error.code, reason: error.message }];
       await reject(rowNumber, row, entries);
       return;
     }

@@ -1,4 +1,4 @@
-import { problems } from '../http/problem.ts';
+import { DomainError } from '../errors/domain-error.ts';
 import type { OperationHandlers } from '../http/http-types.ts';
 import type { DigitizeJob, DigitizeJobs } from './digitize-jobs.ts';
 
@@ -11,7 +11,7 @@ export function digitizeRoutes(jobs: DigitizeJobs): OperationHandlers {
   return {
     async submitDigitizeJob(ctx) {
       const body = ctx.body as { upload?: { id: string; dir: string }; manifest?: string; scans?: string; encoding?: string; dryRun?: string };
-      if (!body.upload || !body.manifest || !body.scans) throw problems.badRequest('UPLOAD_INVALID', 'send multipart/form-data with the files "manifest" and "scans" (a zip)', [{ field: body.manifest ? 'scans' : 'manifest', message: 'is required' }]);
+      if (!body.upload || !body.manifest || !body.scans) throw DomainError.invalid('UPLOAD_INVALID', 'send multipart/form-data with the files "manifest" and "scans" (a zip)', [{ field: body.manifest ? 'scans' : 'manifest', message: 'is required' }]);
       const job = await jobs.submit(ctx.principal, {
         id: body.upload.id, dir: body.upload.dir, manifestName: body.manifest,
         encoding: (body.encoding as never) ?? 'auto', dryRun: body.dryRun === 'true',

@@ -5,13 +5,14 @@
  * Pure and synchronous: no file or database access. Scan existence is asked of `ctx.scanExists`; scan
  * contents (corrupt, too large) are checked later by `loadScan`.
  */
-import crypto from 'node:crypto';
-import { canonicalJson } from '../transparency/canonical-json.ts';
+import { sha256Hex } from '../hashing/sha256.ts';
+import { canonicalJson } from '../proofs/canonical-json.ts';
 import { chinaDateString } from '../identity/dates.ts';
 import { checkResidentId, convertResidentId15To18 } from '../identity/resident-id.ts';
 import { checkUscc } from '../identity/uscc.ts';
 import { normaliseIdentifierInput } from '../identity/normalise.ts';
-import type { HolderKind, LicenceTypeCatalogue } from '../licence-types/catalogue.ts';
+import type { HolderKind } from '../identity/holder-id.ts';
+import type { LicenceTypeCatalogue } from '../catalogue/catalogue.ts';
 import { NO_EXPIRY_WORDS, parseHistoricDate } from './historic-dates.ts';
 
 export type RowErrorCode =
@@ -268,7 +269,7 @@ export function normaliseRow(raw: Record<string, unknown>, ctx: NormaliseContext
     reviewingClerk: text.reviewing_clerk!,
     aliases,
   };
-  const contentSha256 = crypto.createHash('sha256').update(canonicalJson(content) ?? '', 'utf8').digest('hex');
+  const contentSha256 = sha256Hex(canonicalJson(content) ?? '');
   return {
     ok: true,
     row: { ...content, holder: { ...content.holder, idOriginal }, contentSha256 },

@@ -10,7 +10,7 @@
  *
  * `sha256` is always over the original file bytes: that is the hash the chain of custody records.
  */
-import crypto from 'node:crypto';
+import { sha256Hex } from '../hashing/sha256.ts';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PDFDocument } from 'pdf-lib';
@@ -99,7 +99,7 @@ export async function decodeScan(fileName: string, bytes: Uint8Array, options: {
   const maxBytes = options.maxBytes ?? MAX_SCAN_BYTES;
   if (bytes.length > maxBytes) throw new ScanError('SCAN_TOO_LARGE', fileName, `is ${bytes.length} bytes; the limit is ${maxBytes} bytes (${formatMiB(maxBytes)})`);
   if (bytes.length === 0) throw new ScanError('CORRUPT_SCAN', fileName, 'is empty');
-  const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
+  const sha256 = sha256Hex(bytes);
   const base = { fileName, sha256, byteLength: bytes.length };
   const kind = detectScanType(bytes);
   switch (kind) {

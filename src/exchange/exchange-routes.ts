@@ -1,13 +1,17 @@
 /** Thin mapping of the exchange operations: queries, document links, catalogue, access log, alerts. */
-import { problems } from '../http/problem.ts';
+import { DomainError } from '../errors/domain-error.ts';
 import type { OperationHandlers } from '../http/http-types.ts';
-import type { ObjectStore } from '../storage/object-store.ts';
-import type { LicenceStore } from '../licences/licence-types.ts';
+import type { Licence } from '../licences/licence-types.ts';
 import type { DocumentLinks } from './document-links.ts';
 import type { ExchangeQuery, ExchangeService } from './exchange-service.ts';
 import type { CreateLegalBasisRequest, LegalBasisService } from './legal-basis-service.ts';
 
-export function exchangeRoutes(deps: { exchange: ExchangeService; legalBases: LegalBasisService; links: DocumentLinks; licences: LicenceStore; objects: ObjectStore }): OperationHandlers {
+/** Serves a licence's PDF, re-checked against its recorded hash (LicenceService.documentForLink). */
+export interface LinkedDocuments {
+  documentForLink(licenceId: string): Promise<{ licence: Licence; bytes: Uint8Array } | null>;
+}
+
+export function exchangeRoutes(deps: { exchange: ExchangeService; legalBases: LegalBasisService; links: DocumentLinks; documents: LinkedDocuments }): OperationHandlers {
   const { exchange, legalBases } = deps;
   return {
     async queryExchange(ctx) {
@@ -15,10 +19,10 @@ export function exchangeRoutes(deps: { exchange: ExchangeService; legalBases: Le
     },
     async getExchangeDocument(ctx) {
       const opened = deps.links.open(ctx.params.token ?? '');
-      if (!opened) throw problems.notFound('LINK_INVALID', 'this download link is invalid or expired');
-      const licence = await deps.licences.get(opened.licenceId);
-      const bytes = licence ? await deps.objects.get(licence.document.key) : null;
-      if (!licence || !bytes) throw problems.notFound('LINK_INVALID', 'this download link is invalid or expired');
+      if (!opened) throw DomainError.notFound('LINK_INVALID', 'this download link is invalid or expired');
+      const document = await deps.documents.documentForLink(opened.licenceId);
+      if (!document) throw DomainError.notFound('LINK_INVALID', 'this download link is invalid or expired');
+      const { licence, bytes } = document;
       return { status: 200, body: bytes, contentType: 'application/pdf', headers: { 'Cache-Control': 'private, no-store', 'Content-Disposition': `attachment; filename="${licence.id}.pdf"` } };
     },
     async createLegalBasis(ctx) {

@@ -6,20 +6,20 @@
  * or refused, is recorded in the access log, whose records are leaves of their own transparency log.
  */
 import crypto from 'node:crypto';
-import type { DepartmentPrincipal, Principal } from '../auth/principal.ts';
-import { hasRole } from '../auth/principal.ts';
+import type { DepartmentPrincipal, Principal } from '../principals/principal.ts';
+import { hasRole } from '../principals/principal.ts';
 import { TtlCache } from '../caching/ttl-cache.ts';
 import type { Consent, ConsentStore } from '../consent/consent-types.ts';
 import { consentStatus } from '../consent/consent-types.ts';
-import { ApiProblem, problems } from '../http/problem.ts';
-import { identifyHolder } from '../auth/holder-tokens.ts';
-import type { LicenceType, LicenceTypeCatalogue } from '../licence-types/catalogue.ts';
-import { fieldDiscloser } from '../licences/field-commitments.ts';
-import type { DisclosedField } from '../licences/field-commitments.ts';
+import { DomainError } from '../errors/domain-error.ts';
+import type { DomainErrorKind } from '../errors/domain-error.ts';
+import { identifyHolder } from '../identity/holder-id.ts';
+import type { LicenceType, LicenceTypeCatalogue } from '../catalogue/catalogue.ts';
+import { fieldDiscloser } from '../proofs/field-commitments.ts';
+import type { DisclosedField } from '../proofs/field-commitments.ts';
 import type { DisclosableLicence, LicenceStatus, LicenceStore } from '../licences/licence-types.ts';
 import type { Receipt, TransparencyService } from '../transparency/transparency-service.ts';
-import type { ExchangeStore } from './exchange-store.ts';
-import type { AccessRecord, BasisKind, LegalBasis, RefusalCode } from './exchange-types.ts';
+import type { AccessLogStore, AccessRecord, BasisKind, ExchangeStore, LegalBasis, RefusalCode } from './exchange-types.ts';
 
 export interface ExchangeQuery {
   holderId: string;
@@ -55,9 +55,9 @@ export interface ExchangeLimits {
   patternCheckIntervalMs?: number;
 }
 
-const REFUSAL_STATUS: Record<RefusalCode, number> = {
-  NO_CONSENT: 403, CONSENT_EXPIRED: 403, CONSENT_REVOKED: 403, CONSENT_EXHAUSTED: 403, FIELD_NOT_COVERED: 403,
-  NOT_SHARED: 403, PURPOSE_MISMATCH: 403, LICENCE_NOT_FOUND: 404, RATE_LIMITED: 429,
+const REFUSAL_KIND: Record<RefusalCode, DomainErrorKind> = {
+  NO_CONSENT: 'forbidden', CONSENT_EXPIRED: 'forbidden', CONSENT_REVOKED: 'forbidden', CONSENT_EXHAUSTED: 'forbidden', FIELD_NOT_COVERED: 'forbidden',
+  NOT_SHARED: 'forbidden', PURPOSE_MISMATCH: 'forbidden', LICENCE_NOT_FOUND: 'not-found', RATE_LIMITED: 'rate-limited',
 };
 
 class Refusal extends Error {
@@ -87,6 +87,7 @@ export class ExchangeService {
   constructor(
     private readonly deps: {
       store: ExchangeStore;
+      accessLog: AccessLogStore;
       consents: ConsentStore;
       licences: LicenceStore;
       catalogue: LicenceTypeCatalogue;
@@ -104,21 +105,21 @@ export class ExchangeService {
    * it is granted; only its status and use count do, and only one way (ACTIVE to REVOKED, EXHAUSTED or
    * EXPIRED). So a cached copy may let through a consent that was withdrawn or used up meanwhile, but
    * never refuse one that is usable; and the use is spent by a statement that checks the current state
-   * (ExchangeStore.recordAllowedAccess), which then refuses it with a fresh read's reason. That keeps
+   * (AccessLogStore.recordAllowedAccess), which then refuses it with a fresh read's reason. That keeps
    * "withdrawal takes effect on the next request" and saves a database round trip per query.
    */
   private readonly consentTerms = new TtlCache<Consent | null>(UNCHANGING_FACTS_CACHE_MS, UNCHANGING_FACTS_CACHE_ENTRIES);
 
   /**
    * A legal basis's terms (department, service item, types, fields) never change; it can only be revoked,
-   * once, and the write refuses a revoked one (ExchangeStore.recordAllowedAccess), as with consents.
+   * once, and the write refuses a revoked one (AccessLogStore.recordAllowedAccess), as with consents.
    */
   private readonly legalBasisTerms = new TtlCache<LegalBasis | null>(UNCHANGING_FACTS_CACHE_MS, UNCHANGING_FACTS_CACHE_ENTRIES);
 
   /**
    * Licences named by verification queries. Everything of a licence but its status is fixed at issuance
    * (a renewal is a new licence); the status shown in an answer is read by the statement that records
-   * the access (ExchangeStore.recordAllowedAccess), never taken from this copy.
+   * the access (AccessLogStore.recordAllowedAccess), never taken from this copy.
    */
   private readonly licenceTerms = new TtlCache<DisclosableLicence | null>(UNCHANGING_FACTS_CACHE_MS, UNCHANGING_FACTS_CACHE_ENTRIES);
 
@@ -136,7 +137,7 @@ export class ExchangeService {
   async query(principal: Principal | null, q: ExchangeQuery): Promise<{ accessId: string; results: ExchangeResult[] }> {
     const department = requireRequester(principal);
     const holder = identifyHolder(q.holderId);
-    if (!holder) throw problems.badRequest('HOLDER_ID_INVALID', 'holderId is not a valid resident ID number (GB 11643) or unified social credit code (GB 32100)', [{ field: 'holderId', message: 'check character or format is wrong' }]);
+    if (!holder) throw DomainError.invalid('HOLDER_ID_INVALID', 'holderId is not a valid resident ID number (GB 11643) or unified social credit code (GB 32100)', [{ field: 'holderId', message: 'check character or format is wrong' }]);
     const holderId = holder.holderId;
     const at = this.now();
     const record: AccessRecord = {
@@ -154,24 +155,24 @@ export class ExchangeService {
       if (!(error instanceof Refusal)) throw error;
       // A licence that is not this holder's must not appear in this holder's data tracker.
       await this.record({ ...record, reasonCode: error.code, licenceIds: error.code === 'LICENCE_NOT_FOUND' ? [] : record.licenceIds });
-      throw new ApiProblem(REFUSAL_STATUS[error.code], error.code, error.message, { accessId: record.id }, error.code === 'RATE_LIMITED' ? { 'Retry-After': '60' } : {});
+      throw new DomainError(REFUSAL_KIND[error.code], error.code, error.message, { extensions: { accessId: record.id }, ...(error.code === 'RATE_LIMITED' ? { retryAfterSeconds: 60 } : {}) });
     }
     return { accessId: record.id, results: await Promise.all(decision.licences.map((l) => this.answer(l, statuses.get(l.licence.id) ?? l.licence.status, decision, department.code))) };
   }
 
   private async record(record: AccessRecord): Promise<void> {
-    await this.deps.store.recordAccess(record);
+    await this.deps.accessLog.recordAccess(record);
     await this.watchPattern(record.requester, new Date(record.at));
   }
 
   /**
    * Records an allowed request and returns the current status of its licences. The write re-checks the
-   * basis as it is now (see ExchangeStore.recordAllowedAccess): under a consent it spends one use in the
+   * basis as it is now (see AccessLogStore.recordAllowedAccess): under a consent it spends one use in the
    * same statement or refuses; a legal basis revoked meanwhile refuses too.
    */
   private async recordAllowed(record: AccessRecord, decision: Decision, now: Date): Promise<Map<string, LicenceStatus>> {
     const basis = decision.basisKind === 'consent' ? { consentId: decision.basisId! } : decision.basisKind === 'legal-basis' ? { legalBasisId: decision.basisId! } : null;
-    const statuses = await this.deps.store.recordAllowedAccess(record, basis, now);
+    const statuses = await this.deps.accessLog.recordAllowedAccess(record, basis, now);
     if (!statuses && decision.basisKind === 'legal-basis') {
       this.legalBasisTerms.delete(decision.basisId!);
       throw new Refusal('NO_CONSENT', 'the legal basis has been revoked');
@@ -230,7 +231,7 @@ export class ExchangeService {
       return { licences: [found], type: this.deps.catalogue.get(found.licence.typeKey)! };
     }
     const type = this.deps.catalogue.get(q.query.licenceType);
-    if (!type) throw problems.badRequest('LICENCE_TYPE_UNKNOWN', `unknown licence type ${q.query.licenceType}`, [{ field: 'query.licenceType', message: 'not in the catalogue' }]);
+    if (!type) throw DomainError.invalid('LICENCE_TYPE_UNKNOWN', `unknown licence type ${q.query.licenceType}`, [{ field: 'query.licenceType', message: 'not in the catalogue' }]);
     const licences = (await this.deps.licences.listDisclosable({ holderId, typeKey: type.key, limit: 100 })).filter((l) => l.licence.status !== 'superseded');
     return { licences, type };
   }
@@ -293,7 +294,7 @@ export class ExchangeService {
     const { alertDistinctHolders, alertWindowMinutes } = this.deps.limits;
     const windowMs = alertWindowMinutes * 60_000;
     const windowStart = new Date(Math.floor(now.getTime() / windowMs) * windowMs);
-    const distinct = await this.deps.store.distinctHoldersSince(requester, windowStart);
+    const distinct = await this.deps.accessLog.distinctHoldersSince(requester, windowStart);
     if (distinct >= alertDistinctHolders) {
       await this.deps.store.raiseAlert({
         id: `alr_${crypto.randomUUID()}`, requester, kind: 'MANY_DISTINCT_HOLDERS',
@@ -306,8 +307,8 @@ export class ExchangeService {
   // — holders and auditors —
 
   async accessesOfHolder(principal: Principal | null) {
-    if (principal?.kind !== 'holder') throw principal ? problems.forbidden('HOLDER_REQUIRED', 'only the holder sees their data tracker') : problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
-    const records = await this.deps.store.accessesOfHolder(principal.holderId, 200);
+    if (principal?.kind !== 'holder') throw principal ? DomainError.forbidden('HOLDER_REQUIRED', 'only the holder sees their data tracker') : DomainError.authenticationRequired();
+    const records = await this.deps.accessLog.accessesOfHolder(principal.holderId, 200);
     return Promise.all(records.map(async (record) => {
       const receipt = await this.deps.transparency.leafReceipt(this.accessLogOrigin, record.id);
       return { record, receipt: typeof receipt === 'string' ? null : receipt };
@@ -315,12 +316,12 @@ export class ExchangeService {
   }
 
   get accessLogOrigin(): string {
-    return this.deps.store.accessLogOrigin;
+    return this.deps.accessLog.accessLogOrigin;
   }
 
   async accessLog(principal: Principal | null, filter: { requester?: string; from?: string; to?: string }) {
     requireAuditor(principal);
-    return this.deps.store.accesses(filter, 1000);
+    return this.deps.accessLog.accesses(filter, 1000);
   }
 
   async alerts(principal: Principal | null) {
@@ -336,12 +337,12 @@ function basisIdOf(q: ExchangeQuery): string | null {
 }
 
 function requireRequester(principal: Principal | null): DepartmentPrincipal {
-  if (!principal) throw problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
-  if (!hasRole(principal, 'requester')) throw problems.forbidden('ROLE_REQUIRED', 'exchange queries need a department token with the requester role');
+  if (!principal) throw DomainError.authenticationRequired();
+  if (!hasRole(principal, 'requester')) throw DomainError.forbidden('ROLE_REQUIRED', 'exchange queries need a department token with the requester role');
   return principal;
 }
 
 function requireAuditor(principal: Principal | null): void {
-  if (!principal) throw problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
-  if (!hasRole(principal, 'auditor') && !hasRole(principal, 'admin')) throw problems.forbidden('ROLE_REQUIRED', 'this needs the auditor or admin role');
+  if (!principal) throw DomainError.authenticationRequired();
+  if (!hasRole(principal, 'auditor') && !hasRole(principal, 'admin')) throw DomainError.forbidden('ROLE_REQUIRED', 'this needs the auditor or admin role');
 }

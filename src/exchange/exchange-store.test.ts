@@ -10,7 +10,7 @@ import { createLicenceStore } from '../licences/licence-store.ts';
 import { openTestDatabase, skipUnlessAvailable, TEST_ENGINES } from '../../test/support/databases.ts';
 import type { TestDatabase } from '../../test/support/databases.ts';
 import { insertIssuer, licenceRecord } from '../../test/support/licence-records.ts';
-import { ExchangeStore } from './exchange-store.ts';
+import { KnexExchangeStore } from './exchange-store.ts';
 import type { AccessRecord } from './exchange-types.ts';
 
 const HOLDER = '91350100M000100Y43';
@@ -37,12 +37,12 @@ for (const engine of TEST_ENGINES) {
   describe(`exchange store on ${engine}: recording allowed requests`, function () {
     this.timeout(60_000);
     let t: TestDatabase;
-    let store: ExchangeStore;
+    let store: KnexExchangeStore;
 
     before(async function () {
       await skipUnlessAvailable(this, engine);
       t = await openTestDatabase(engine);
-      store = new ExchangeStore(t.db, 'test.local/accesses');
+      store = new KnexExchangeStore(t.db, 'test.local/accesses');
       await insertIssuer(t.db);
       const licences = createLicenceStore(t.db);
       await licences.insert(licenceRecord(ACTIVE_ID));
@@ -114,7 +114,7 @@ for (const engine of TEST_ENGINES) {
       const [x, y] = [consent({ maxUses: 200 }), consent({ maxUses: 200 })];
       await consents.insert(x!);
       await consents.insert(y!);
-      const replicas = [store, new ExchangeStore(t.db, 'test.local/accesses')];
+      const replicas = [store, new KnexExchangeStore(t.db, 'test.local/accesses')];
       // Waves of batches in which one replica names x first and the other y first.
       const results: Array<Map<string, string> | null> = [];
       for (let wave = 0; wave < 20; wave++) {

@@ -2,13 +2,13 @@
  * Exchange storage on knex: the legal-basis catalogue (every change logged), the access log (each record
  * also a leaf of the access transparency log, in the same transaction) and alerts.
  */
-import crypto from 'node:crypto';
+import { sha256Hex } from '../hashing/sha256.ts';
 import type { Database } from '../db/database.ts';
 import { isDatabaseUnavailableError, isoTime as iso } from '../db/database.ts';
-import { appendLeaves, canonicalLeaf } from '../transparency/log-store.ts';
+import { appendLeaves, canonicalLeaf } from '../log/log-store.ts';
 import { GroupCommit } from '../db/group-commit.ts';
 import type { LicenceStatus } from '../licences/licence-types.ts';
-import type { AccessRecord, ExchangeAlert, LegalBasis } from './exchange-types.ts';
+import type { AccessLogStore, AccessRecord, CatalogueChange, CheckedBasis, ExchangeAlert, ExchangeStore, LegalBasis } from './exchange-types.ts';
 import type { RateCountDelta, SharedCounterStore } from './rate-counters.ts';
 
 
@@ -43,7 +43,7 @@ function leafFieldsFromRow(r: Record<string, any>): AccessLeafFields {
 
 /** The hash a holder can recompute from the record shown to them; the public leaf carries only this. */
 export function accessRecordSha256(record: AccessRecord): string {
-  return crypto.createHash('sha256').update(canonicalLeaf(record as unknown as Record<string, unknown>)).digest('hex');
+  return sha256Hex(canonicalLeaf(record as unknown as Record<string, unknown>));
 }
 
 /**
@@ -64,16 +64,14 @@ function accessRow(record: AccessRecord) {
   };
 }
 
-/** The basis the write re-checks as it is now: a consent (and spends a use of it) or a legal basis. */
-export type CheckedBasis = { consentId: string } | { legalBasisId: string } | null;
-
 interface AllowedAccess {
   record: AccessRecord;
   basis: CheckedBasis;
   now: Date;
 }
 
-export class ExchangeStore implements SharedCounterStore {
+/** Both exchange ports and the shared rate counters on knex (PostgreSQL or PGlite): one class, one pool. */
+export class KnexExchangeStore implements ExchangeStore, AccessLogStore, SharedCounterStore {
   constructor(private readonly db: Database, readonly accessLogOrigin: string) {}
 
   async createLegalBasis(basis: LegalBasis): Promise<void> {
@@ -109,7 +107,7 @@ export class ExchangeStore implements SharedCounterStore {
     return (await q).map(legalBasisFromRow);
   }
 
-  async catalogueChanges(limit: number) {
+  async catalogueChanges(limit: number): Promise<CatalogueChange[]> {
     const rows = await this.db('catalogue_changes').orderBy('id', 'desc').limit(limit);
     return rows.map((r) => ({ id: Number(r.id), actor: r.actor, action: r.action, entityId: r.entity_id, before: r.before, after: r.after, at: iso(r.at) }));
   }

@@ -1,12 +1,12 @@
 /** The sharing catalogue's legal bases, managed by an administrator; every change is logged. */
 import crypto from 'node:crypto';
-import type { Principal } from '../auth/principal.ts';
-import { hasRole } from '../auth/principal.ts';
+import type { Principal } from '../principals/principal.ts';
+import { hasRole } from '../principals/principal.ts';
 import type { DepartmentStore } from '../departments/department-types.ts';
-import { problems } from '../http/problem.ts';
-import type { FieldProblem } from '../http/problem.ts';
-import type { LicenceTypeCatalogue } from '../licence-types/catalogue.ts';
-import type { ExchangeStore } from './exchange-store.ts';
+import { DomainError } from '../errors/domain-error.ts';
+import type { FieldError } from '../errors/domain-error.ts';
+import type { LicenceTypeCatalogue } from '../catalogue/catalogue.ts';
+import type { ExchangeStore } from './exchange-types.ts';
 import type { LegalBasis } from './exchange-types.ts';
 
 export interface CreateLegalBasisRequest {
@@ -22,7 +22,7 @@ export class LegalBasisService {
 
   async create(principal: Principal | null, request: CreateLegalBasisRequest): Promise<LegalBasis> {
     const admin = requireRole(principal, 'admin');
-    const errors: FieldProblem[] = [];
+    const errors: FieldError[] = [];
     const requester = await this.deps.departments.get(request.requester);
     if (!requester?.roles.includes('requester')) errors.push({ field: 'requester', message: 'is not a registered requesting department' });
     const types = request.licenceTypes.map((k) => this.deps.catalogue.get(k));
@@ -33,7 +33,7 @@ export class LegalBasisService {
     });
     const disclosable = new Set(types.flatMap((t) => t?.fields.filter((f) => f.disclosable).map((f) => f.name) ?? []));
     for (const f of request.fields) if (!disclosable.has(f)) errors.push({ field: 'fields', message: `${f} is not a disclosable field of these types` });
-    if (errors.length) throw problems.badRequest('LEGAL_BASIS_INVALID', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
+    if (errors.length) throw DomainError.invalid('LEGAL_BASIS_INVALID', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
     const basis: LegalBasis = {
       id: `lgb_${crypto.randomUUID()}`,
       requester: request.requester,
@@ -52,7 +52,7 @@ export class LegalBasisService {
   async revoke(principal: Principal | null, id: string): Promise<LegalBasis> {
     const admin = requireRole(principal, 'admin');
     const revoked = await this.deps.store.revokeLegalBasis(id, admin, (this.deps.now?.() ?? new Date()).toISOString());
-    if (!revoked) throw problems.notFound('LEGAL_BASIS_NOT_FOUND', `no legal basis ${id}`);
+    if (!revoked) throw DomainError.notFound('LEGAL_BASIS_NOT_FOUND', `no legal basis ${id}`);
     return revoked;
   }
 
@@ -60,20 +60,20 @@ export class LegalBasisService {
   async list(principal: Principal | null): Promise<LegalBasis[]> {
     if (hasRole(principal, 'admin') || hasRole(principal, 'auditor')) return this.deps.store.listLegalBases();
     if (principal?.kind === 'department' && principal.roles.includes('requester')) return this.deps.store.listLegalBases(principal.code);
-    if (!principal) throw problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
-    throw problems.forbidden('ROLE_REQUIRED', 'the legal-basis catalogue is for departments');
+    if (!principal) throw DomainError.authenticationRequired();
+    throw DomainError.forbidden('ROLE_REQUIRED', 'the legal-basis catalogue is for departments');
   }
 
   async changes(principal: Principal | null) {
     if (!hasRole(principal, 'admin') && !hasRole(principal, 'auditor')) {
-      throw principal ? problems.forbidden('ROLE_REQUIRED', 'this needs the auditor or admin role') : problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
+      throw principal ? DomainError.forbidden('ROLE_REQUIRED', 'this needs the auditor or admin role') : DomainError.authenticationRequired();
     }
     return this.deps.store.catalogueChanges(500);
   }
 }
 
 function requireRole(principal: Principal | null, role: 'admin'): string {
-  if (!principal) throw problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
-  if (!hasRole(principal, role)) throw problems.forbidden('ROLE_REQUIRED', `this needs the ${role} role`);
+  if (!principal) throw DomainError.authenticationRequired();
+  if (!hasRole(principal, role)) throw DomainError.forbidden('ROLE_REQUIRED', `this needs the ${role} role`);
   return principal.code;
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { openTestDatabase, skipUnlessAvailable } from '../../test/support/databases.ts';
 import type { TestEngine } from '../../test/support/databases.ts';
-import { ExchangeStore } from './exchange-store.ts';
+import { KnexExchangeStore } from './exchange-store.ts';
 import { SharedRateCounters } from './rate-counters.ts';
 
 const T0 = new Date('2026-11-22T10:00:05Z');
@@ -11,12 +11,12 @@ for (const engine of ['pglite', 'postgres'] as TestEngine[]) {
   describe(`shared rate counters (${engine})`, function () {
     this.timeout(60_000);
     let t: Awaited<ReturnType<typeof openTestDatabase>>;
-    let store: ExchangeStore;
+    let store: KnexExchangeStore;
 
     before(async function () {
       await skipUnlessAvailable(this, engine);
       t = await openTestDatabase(engine);
-      store = new ExchangeStore(t.db, 'test/accesses');
+      store = new KnexExchangeStore(t.db, 'test/accesses');
     });
     after(async () => t?.dispose());
 

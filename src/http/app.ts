@@ -10,23 +10,22 @@ import { rateLimit } from 'express-rate-limit';
 import { OpenAPIBackend } from 'openapi-backend';
 import type { Operation } from 'openapi-backend';
 import addFormatsModule from 'ajv-formats';
-import type { Principal } from '../auth/principal.ts';
-import { isDatabaseUnavailableError } from '../db/database.ts';
+import type { Principal } from '../principals/principal.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { loggedRequestId, requestTelemetry } from '../observability/request-telemetry.ts';
 import { loadOpenApiDocument, precompileRouting } from './openapi-document.ts';
 import { createDispatcher } from './operation-dispatch.ts';
-import { ApiProblem, problemResult, problems } from './problem.ts';
+import { ApiProblem, knownProblem, problemResult } from './problem.ts';
 import type { HttpResult, OperationHandler, OperationHandlers } from './http-types.ts';
 
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: unknown) => void;
 
 export interface AppOptions {
   handlers: OperationHandlers;
-  /** Verifies a bearer token; throws ApiProblem(401) for a bad one. */
+  /** Verifies a bearer token; throws a DomainError (unauthenticated) for a bad one. */
   authenticate: (token: string) => Promise<Principal>;
-  /** The principal of a person acting for a company (`X-Acting-For: <USCC>`); throws ApiProblem when not allowed. */
+  /** The principal of a person acting for a company (`X-Acting-For: <USCC>`); throws a DomainError when not allowed. */
   actFor?: (principal: Principal, company: string, operationId: string) => Promise<Principal>;
   logger: Logger;
   metrics: Metrics;
@@ -121,15 +120,17 @@ async function bearerPrincipal(operation: Operation, req: Request, options: AppO
   return options.actFor(principal, actingFor[0]!, operation.operationId!);
 }
 
-/** A handler's ApiProblem becomes its answer; what went wrong underneath it (its cause) goes to the log. */
+/** A handler's domain error becomes its answer; what went wrong underneath it (its cause) goes to the log. */
 function withProblemsAnswered(handler: OperationHandler, logger: Logger): OperationHandler {
   return async (ctx) => {
     try {
       return await handler(ctx);
     } catch (error) {
-      if (!(error instanceof ApiProblem)) throw error;
-      if (error.cause !== undefined) logger.warn({ err: error.cause, code: error.code, operation: ctx.operationId }, 'dependency failed');
-      return problemResult(error);
+      const problem = knownProblem(error);
+      if (!problem) throw error;
+      if (problem.cause !== undefined) logger.warn({ err: problem.cause, code: problem.code, operation: ctx.operationId }, 'dependency failed');
+      else if (problem.status === 503) logger.warn({ err: error, code: problem.code, operation: ctx.operationId }, 'dependency failed');
+      return problemResult(problem);
     }
   };
 }
@@ -169,8 +170,8 @@ function writeResult(res: Response, result: HttpResult, path: string): void {
 
 /** Maps body-parser and unexpected errors to problems without leaking internals. */
 function edgeProblem(error: unknown): ApiProblem {
-  if (error instanceof ApiProblem) return error;
-  if (isDatabaseUnavailableError(error)) return problems.databaseUnavailable();
+  const known = knownProblem(error);
+  if (known) return known;
   const e = error as { type?: string; status?: number; message?: string };
   switch (e.type) {
     case 'entity.parse.failed':

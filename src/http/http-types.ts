@@ -1,4 +1,4 @@
-import type { Principal } from '../auth/principal.ts';
+import type { Principal } from '../principals/principal.ts';
 
 /** What an operation handler sees: parsed, validated input and the authenticated principal. */
 export interface RequestContext {

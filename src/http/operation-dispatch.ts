@@ -8,10 +8,9 @@
  */
 import type { Request } from 'express';
 import type { OpenAPIBackend, Operation } from 'openapi-backend';
-import type { Principal } from '../auth/principal.ts';
-import { isDatabaseUnavailableError } from '../db/database.ts';
+import type { Principal } from '../principals/principal.ts';
 import type { HttpResult, OperationHandlers } from './http-types.ts';
-import { ApiProblem, problemResult, problems } from './problem.ts';
+import { ApiProblem, knownProblem, problemResult } from './problem.ts';
 import type { FieldProblem } from './problem.ts';
 
 export interface DispatchOptions {
@@ -80,8 +79,8 @@ export function createDispatcher(api: OpenAPIBackend, options: DispatchOptions):
 
 function unauthorized(failure: unknown): ApiProblem {
   // A token that could not be checked is not a bad token: the client must retry, not re-authenticate.
-  if (isDatabaseUnavailableError(failure)) return problems.databaseUnavailable();
-  if (failure instanceof ApiProblem) return failure;
+  const known = knownProblem(failure);
+  if (known) return known;
   return new ApiProblem(401, 'AUTHENTICATION_REQUIRED', 'a bearer token is required', {}, { 'WWW-Authenticate': 'Bearer' });
 }
 

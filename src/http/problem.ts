@@ -1,8 +1,13 @@
 /**
  * One error shape at the HTTP edge: RFC 9457 problem details, with a stable `code` that clients and tests
- * match on. Services throw ApiProblem; the edge serialises it. Anything else becomes an opaque 500 whose
- * details go to the log, never to the client.
+ * match on. Everything below the edge throws domain errors (src/errors/domain-error.ts); this module is the
+ * one place that maps them, and a port's driver errors, to a status: a kind decides the status, an outage
+ * of any port (database, object store, ledger) is 503 with Retry-After. Anything else becomes an opaque
+ * 500 whose details go to the log, never to the client.
  */
+import { isDatabaseUnavailableError } from '../db/database.ts';
+import { DomainError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../errors/domain-error.ts';
+import type { DomainErrorKind } from '../errors/domain-error.ts';
 import type { HttpResult } from './http-types.ts';
 
 export interface FieldProblem {
@@ -63,19 +68,50 @@ export class ApiProblem extends Error {
   }
 }
 
-export const problems = {
-  badRequest: (code: string, detail: string, errors?: FieldProblem[]) =>
-    new ApiProblem(400, code, detail, errors ? { errors } : {}),
-  unauthorized: (code: string, detail: string) =>
-    new ApiProblem(401, code, detail, {}, { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${detail.replace(/"/g, "'")}"` }),
-  forbidden: (code: string, detail: string) => new ApiProblem(403, code, detail),
+const STATUS_OF_KIND: Record<DomainErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
   // 404 doubles as "not yours": a holder must not learn that another holder's licence exists.
-  notFound: (code: string, detail: string) => new ApiProblem(404, code, detail),
-  conflict: (code: string, detail: string) => new ApiProblem(409, code, detail),
-  unavailable: (code: string, detail: string, cause?: unknown) => new ApiProblem(503, code, detail, {}, { 'Retry-After': '5' }, cause),
-  /** The database is down or restarting: the same request will succeed later, so 503 with Retry-After, never 500. */
-  databaseUnavailable: (): ApiProblem => problems.unavailable('DATABASE_UNAVAILABLE', 'the database is unavailable; retry later'),
+  'not-found': 404,
+  conflict: 409,
+  'not-ready': 409,
+  'too-large': 413,
+  'unsupported-media-type': 415,
+  'rate-limited': 429,
+  internal: 500,
+  unavailable: 503,
 };
+
+/** The status a domain error is answered with (also for the OpenAPI error catalogue). */
+export function statusOfKind(kind: DomainErrorKind): number {
+  return STATUS_OF_KIND[kind];
+}
+
+/** A domain error as the problem it is answered with. */
+export function problemFromDomainError(error: DomainError): ApiProblem {
+  const headers: Record<string, string> = {};
+  if (error.retryAfterSeconds !== undefined) headers['Retry-After'] = String(error.retryAfterSeconds);
+  else if (error.kind === 'unavailable') headers['Retry-After'] = String(UNAVAILABLE_RETRY_AFTER_SECONDS);
+  // RFC 6750 §3: a bearer challenge; no error code when no token was presented at all. The token endpoint's
+  // OAuth errors (RFC 6749 §5.2, carrying `error`) are about the client's assertion, not a bearer token.
+  if (error.kind === 'unauthenticated' && error.extensions.error === undefined) {
+    headers['WWW-Authenticate'] = error.code === 'AUTHENTICATION_REQUIRED' ? 'Bearer' : `Bearer error="invalid_token", error_description="${error.message.replace(/["\\]/g, "'")}"`;
+  }
+  const extensions = { ...(error.fields ? { errors: error.fields } : {}), ...error.extensions };
+  return new ApiProblem(STATUS_OF_KIND[error.kind], error.code, error.message, extensions, headers, error.cause);
+}
+
+/**
+ * What any thrown value is answered with, or null for an unexpected error (a 500 the caller logs). A
+ * database the driver cannot reach is an outage of a port like any other: 503, never 500.
+ */
+export function knownProblem(error: unknown): ApiProblem | null {
+  if (error instanceof ApiProblem) return error;
+  if (error instanceof DomainError) return problemFromDomainError(error);
+  if (isDatabaseUnavailableError(error)) return problemFromDomainError(DomainError.unavailable('DATABASE_UNAVAILABLE', 'the database is unavailable; retry later'));
+  return null;
+}
 
 /** The HTTP result that carries a problem (the edge adds `instance`). */
 export function problemResult(problem: ApiProblem): HttpResult {

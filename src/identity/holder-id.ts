@@ -27,3 +27,12 @@ export function checkHolderId(kind: HolderKind, input: string, options: HolderId
     }
   }
 }
+
+/** An identifier is a person's if it is a valid resident ID, an organisation's if it is a valid USCC (normalised). */
+export function identifyHolder(subject: string): { holderKind: HolderKind; holderId: string } | null {
+  for (const holderKind of ['person', 'organisation'] as const) {
+    const check = checkHolderId(holderKind, subject);
+    if (check.ok) return { holderKind, holderId: check.value };
+  }
+  return null;
+}

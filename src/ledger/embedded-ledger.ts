@@ -7,10 +7,10 @@
 import crypto from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import type { Database } from '../db/database.ts';
-import { bytesEqual, verifyConsistency } from '../transparency/merkle.ts';
-import { canonicalLeaf } from '../transparency/log-store.ts';
-import type { LedgerAnchor } from '../transparency/log-types.ts';
-import type { AnchoredCheckpoint, AnchorRequest, Ledger, LedgerLicenceStatus, LedgerStatusRecord } from './ledger.ts';
+import { verifyConsistency } from '../proofs/merkle.ts';
+import { bytesEqual } from '../proofs/bytes.ts';
+import { canonicalJson } from '../proofs/canonical-json.ts';
+import type { AnchoredCheckpoint, AnchorRequest, Ledger, LedgerAnchor, LedgerLicenceStatus, LedgerStatusRecord, StatusChange } from './ledger.ts';
 import { LedgerError } from './ledger.ts';
 
 const GENESIS: Uint8Array = new Uint8Array(32);
@@ -72,24 +72,28 @@ export class EmbeddedLedger implements Ledger {
     const row = await this.latest(`checkpoint:${origin}`);
     if (!row) return null;
     const v = JSON.parse(row.value) as { size: number; rootHex: string };
-    return { origin, size: v.size, rootHash: new Uint8Array(Buffer.from(v.rootHex, 'hex')), txId: row.tx_id, anchoredAt: new Date(row.created_at).toISOString() };
+    return { origin, size: v.size, rootHash: new Uint8Array(Buffer.from(v.rootHex, 'hex')), txId: row.tx_id, blockNumber: Number(row.height), anchoredAt: new Date(row.created_at).toISOString() };
   }
 
-  async setLicenceStatus(licenceId: string, status: LedgerLicenceStatus, reasonSha256: string): Promise<LedgerAnchor> {
-    return this.append('status', `status:${licenceId}`, async (current) => {
+  async setLicenceStatus(change: StatusChange): Promise<LedgerAnchor> {
+    const changedAt = canonicalTime(change.changedAt);
+    return this.append('status', `status:${change.licenceId}`, async (current) => {
       if (current) {
-        const v = JSON.parse(current) as { status: string; reasonSha256: string };
-        if (v.status === status && v.reasonSha256 === reasonSha256) return null;
+        const v = JSON.parse(current) as { status: string; reasonSha256: string; changedAt?: string };
+        if (v.status === change.status && v.reasonSha256 === change.reasonSha256 && v.changedAt === changedAt) return null;
+        // As the chaincode: a licence's changes are recorded in the order they were made.
+        if (v.changedAt !== undefined && changedAt < v.changedAt) {
+          throw new LedgerError('TIME_NOT_INCREASING', `licence ${change.licenceId}: change at ${changedAt} is earlier than its last change at ${v.changedAt}`);
+        }
       }
-      return { licenceId, status, reasonSha256 };
+      return { licenceId: change.licenceId, status: change.status, reasonSha256: change.reasonSha256, changedAt };
     });
   }
 
   async getLicenceStatus(licenceId: string, atTime?: Date): Promise<LedgerStatusRecord | null> {
-    const q = this.db<EntryRow>('embedded_ledger_entries').where({ state_key: `status:${licenceId}` }).orderBy('height', 'desc').first();
-    if (atTime) q.andWhere('created_at', '<=', atTime);
-    const row = await q;
-    return row ? toStatus(row) : null;
+    const history = await this.statusHistory(licenceId);
+    if (!atTime) return history.at(-1) ?? null;
+    return history.filter((h) => Date.parse(h.changedAt) <= atTime.getTime()).at(-1) ?? null;
   }
 
   async statusHistory(licenceId: string): Promise<LedgerStatusRecord[]> {
@@ -136,7 +140,7 @@ export class EmbeddedLedger implements Ledger {
       const height = tip ? Number(tip.height) + 1 : 1;
       const prev = tip ? new Uint8Array(tip.entry_hash) : GENESIS;
       const txId = crypto.randomUUID();
-      const value = canonicalLeaf(next);
+      const value = canonicalJson(next)!;
       const hash = entryHash(prev, height, txId, value);
       const createdAt = this.now();
       await trx('embedded_ledger_entries').insert({
@@ -153,6 +157,15 @@ function anchorOf(row: EntryRow): LedgerAnchor {
 }
 
 function toStatus(row: EntryRow): LedgerStatusRecord {
-  const v = JSON.parse(row.value) as { licenceId: string; status: LedgerLicenceStatus; reasonSha256: string };
-  return { licenceId: v.licenceId, status: v.status, reasonSha256: v.reasonSha256, txId: row.tx_id, changedAt: new Date(row.created_at).toISOString() };
+  const v = JSON.parse(row.value) as { licenceId: string; status: LedgerLicenceStatus; reasonSha256: string; changedAt?: string };
+  const recordedAt = new Date(row.created_at).toISOString();
+  // Entries written before changes carried their own time were stamped with the ledger's time only.
+  return { licenceId: v.licenceId, status: v.status, reasonSha256: v.reasonSha256, txId: row.tx_id, changedAt: v.changedAt ?? recordedAt, recordedAt };
+}
+
+/** RFC 3339 in UTC with milliseconds, so times compare as strings (and as the chaincode writes them). */
+export function canonicalTime(text: string): string {
+  const ms = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(ms)) throw new LedgerError('INVALID_ARGUMENT', `not an RFC 3339 time: ${JSON.stringify(text)}`);
+  return new Date(ms).toISOString();
 }

@@ -10,8 +10,8 @@ import fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { connect, GatewayError, hash, signers } from '@hyperledger/fabric-gateway';
 import type { Contract, Gateway } from '@hyperledger/fabric-gateway';
-import type { LedgerAnchor } from '../transparency/log-types.ts';
-import type { AnchoredCheckpoint, AnchorRequest, Ledger, LedgerErrorCode, LedgerLicenceStatus, LedgerStatusRecord } from './ledger.ts';
+import { common } from '@hyperledger/fabric-protos';
+import type { AnchoredCheckpoint, AnchorRequest, Ledger, LedgerAnchor, LedgerErrorCode, LedgerLicenceStatus, LedgerStatusRecord, StatusChange } from './ledger.ts';
 import { LedgerError } from './ledger.ts';
 
 export interface FabricLedgerConfig {
@@ -53,14 +53,31 @@ const ENDORSE_DEADLINE_MS = 15_000;
 const SUBMIT_DEADLINE_MS = 5_000;
 const COMMIT_STATUS_DEADLINE_MS = 60_000;
 const RETRIES = 3;
-const TRANSIENT_GRPC = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.RESOURCE_EXHAUSTED, grpc.status.ABORTED]);
-const CHAINCODE_CODES: LedgerErrorCode[] = ['FORK_DETECTED', 'SIZE_NOT_INCREASING', 'CONSISTENCY_PROOF_INVALID', 'ACCESS_DENIED', 'INVALID_ARGUMENT'];
+/**
+ * gRPC codes that mean "try again later". FAILED_PRECONDITION is here because the gateway answers it while
+ * another organisation's peer is down ("no combination of peers can be derived which satisfy the
+ * endorsement policy", after 1–2 s of ABORTED): an outage that ends, not a refusal. The chaincode's own
+ * refusals are recognised first, by their code prefix, and are never transient.
+ */
+const TRANSIENT_GRPC = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.RESOURCE_EXHAUSTED, grpc.status.ABORTED, grpc.status.FAILED_PRECONDITION]);
+const CHAINCODE_CODES: LedgerErrorCode[] = ['FORK_DETECTED', 'SIZE_NOT_INCREASING', 'CONSISTENCY_PROOF_INVALID', 'TIME_NOT_INCREASING', 'ACCESS_DENIED', 'INVALID_ARGUMENT'];
+
+/** The chaincode's records (chaincode/src/licenceAnchorContract.ts), as its transactions return them. */
+interface CheckpointRecord { origin: string; size: number; rootHex: string; txId: string; anchoredAt: string }
+interface StatusRecord { licenceId: string; status: LedgerLicenceStatus; reasonHashHex: string; txId: string; changedAt: string; recordedAt?: string }
+
+function statusFromRecord(r: StatusRecord): LedgerStatusRecord {
+  // Records written before changes carried their own time hold the ledger's time as changedAt only.
+  return { licenceId: r.licenceId, status: r.status, reasonSha256: r.reasonHashHex, txId: r.txId, changedAt: r.changedAt, recordedAt: r.recordedAt ?? r.changedAt };
+}
 
 export class FabricLedger implements Ledger {
   readonly kind = 'fabric' as const;
   private readonly client: grpc.Client;
   private readonly gateway: Gateway;
   private readonly contract: Contract;
+  /** The system chaincode that answers which block holds a transaction. */
+  private readonly qscc: Contract;
   private inFlight = 0;
   private readonly waiters: Array<() => void> = [];
 
@@ -76,38 +93,70 @@ export class FabricLedger implements Ledger {
       submitOptions: () => ({ deadline: Date.now() + SUBMIT_DEADLINE_MS }),
       commitStatusOptions: () => ({ deadline: Date.now() + COMMIT_STATUS_DEADLINE_MS }),
     });
-    this.contract = this.gateway.getNetwork(config.channel).getContract(config.chaincode);
+    const network = this.gateway.getNetwork(config.channel);
+    this.contract = network.getContract(config.chaincode);
+    this.qscc = network.getContract('qscc');
   }
 
   async anchorCheckpoint(request: AnchorRequest): Promise<LedgerAnchor> {
-    return this.submit('AnchorCheckpoint', [request.origin, String(request.size), Buffer.from(request.rootHash).toString('hex'), JSON.stringify(request.consistencyProof.map((p) => Buffer.from(p).toString('hex')))]);
+    const args = [request.origin, String(request.size), Buffer.from(request.rootHash).toString('hex'), JSON.stringify(request.consistencyProof.map((p) => Buffer.from(p).toString('hex')))];
+    const { record, txId, blockNumber } = await this.submit<CheckpointRecord>('AnchorCheckpoint', args);
+    return this.anchorOf(record.txId, record.anchoredAt, record.txId === txId ? blockNumber : null);
   }
 
   async getAnchoredCheckpoint(origin: string): Promise<AnchoredCheckpoint | null> {
-    const record = await this.evaluate<{ origin: string; size: number; rootHex: string; txId: string; anchoredAt: string }>('GetCheckpoint', [origin]);
-    return record ? { origin: record.origin, size: record.size, rootHash: new Uint8Array(Buffer.from(record.rootHex, 'hex')), txId: record.txId, anchoredAt: record.anchoredAt } : null;
+    const record = await this.evaluate<CheckpointRecord>('GetCheckpoint', [origin]);
+    if (!record) return null;
+    return { origin: record.origin, size: record.size, rootHash: new Uint8Array(Buffer.from(record.rootHex, 'hex')), txId: record.txId, blockNumber: await this.blockNumberOf(record.txId), anchoredAt: record.anchoredAt };
   }
 
-  async setLicenceStatus(licenceId: string, status: LedgerLicenceStatus, reasonSha256: string): Promise<LedgerAnchor> {
-    return this.submit('SetStatus', [licenceId, status, reasonSha256]);
+  async setLicenceStatus(change: StatusChange): Promise<LedgerAnchor> {
+    const { record, txId, blockNumber } = await this.submit<StatusRecord>('SetStatus', [change.licenceId, change.status, change.reasonSha256, change.changedAt]);
+    return this.anchorOf(record.txId, record.recordedAt ?? record.changedAt, record.txId === txId ? blockNumber : null);
   }
 
   async getLicenceStatus(licenceId: string, atTime?: Date): Promise<LedgerStatusRecord | null> {
     if (!atTime) {
-      const r = await this.evaluate<{ licenceId: string; status: LedgerLicenceStatus; reasonHashHex: string; txId: string; changedAt: string }>('GetStatus', [licenceId]);
-      return r ? { licenceId: r.licenceId, status: r.status, reasonSha256: r.reasonHashHex, txId: r.txId, changedAt: r.changedAt } : null;
+      const r = await this.evaluate<StatusRecord>('GetStatus', [licenceId]);
+      return r ? statusFromRecord(r) : null;
     }
     const history = await this.statusHistory(licenceId);
     return history.filter((h) => Date.parse(h.changedAt) <= atTime.getTime()).at(-1) ?? null;
   }
 
   async statusHistory(licenceId: string): Promise<LedgerStatusRecord[]> {
-    const entries = (await this.evaluate<Array<{ value: { licenceId: string; status: LedgerLicenceStatus; reasonHashHex: string; txId: string; changedAt: string } | null }>>('GetStatusHistory', [licenceId])) ?? [];
-    // Fabric returns history newest first; callers want oldest first.
+    const entries = (await this.evaluate<Array<{ value: StatusRecord | null }>>('GetStatusHistory', [licenceId])) ?? [];
+    // Fabric returns history newest first; callers want them in the order they were made (the chaincode
+    // refuses a change earlier than the last one, so that is also the order they were recorded in).
     return entries
       .filter((e) => e.value)
-      .map((e) => ({ licenceId: e.value!.licenceId, status: e.value!.status, reasonSha256: e.value!.reasonHashHex, txId: e.value!.txId, changedAt: e.value!.changedAt }))
-      .sort((a, b) => Date.parse(a.changedAt) - Date.parse(b.changedAt));
+      .map((e) => statusFromRecord(e.value!))
+      .sort((a, b) => Date.parse(a.changedAt) - Date.parse(b.changedAt) || Date.parse(a.recordedAt) - Date.parse(b.recordedAt));
+  }
+
+  /**
+   * A receipt cites the transaction that wrote the record. When a retry found the record already written
+   * (the chaincode answers with the stored one and writes nothing), that is an earlier transaction: its
+   * block is looked up instead of citing the no-op's.
+   */
+  private async anchorOf(txId: string, ledgerTime: string, knownBlock: number | null): Promise<LedgerAnchor> {
+    return {
+      network: 'fabric', channel: this.config.channel, chaincode: this.config.chaincode, txId,
+      blockNumber: knownBlock ?? (await this.blockNumberOf(txId)), anchoredAt: ledgerTime,
+    };
+  }
+
+  /** The number of the block holding `txId` (qscc GetBlockByTxID), or null when the peer cannot say. */
+  private async blockNumberOf(txId: string): Promise<number | null> {
+    try {
+      const bytes = await this.withRetries(() => this.qscc.evaluateTransaction('GetBlockByTxID', this.config.channel, txId));
+      const header = common.Block.deserializeBinary(bytes).getHeader();
+      return header ? header.getNumber() : null;
+    } catch (error) {
+      const mapped = toLedgerError(error);
+      if (mapped.kind === 'unavailable') throw mapped;
+      return null; // this identity may not read qscc: the receipt still names the transaction
+    }
   }
 
   async ping(): Promise<void> {
@@ -119,14 +168,21 @@ export class FabricLedger implements Ledger {
     this.client.close();
   }
 
-  private async submit(name: string, args: string[]): Promise<LedgerAnchor> {
+  /** Submits and waits for the commit; returns the chaincode's answer (the record as stored), the tx and its block. */
+  private async submit<T>(name: string, args: string[]): Promise<{ record: T; txId: string; blockNumber: number }> {
     return this.withRetries(async () => {
       await this.acquire();
       try {
         const commit = await this.contract.submitAsync(name, { arguments: args });
         const status = await commit.getStatus();
-        if (!status.successful) throw new LedgerError('LEDGER_UNAVAILABLE', `transaction ${status.transactionId} failed to commit with status ${status.code}`, status.code === 11 /* MVCC_READ_CONFLICT */);
-        return { network: 'fabric', channel: this.config.channel, chaincode: this.config.chaincode, txId: status.transactionId, blockNumber: Number(status.blockNumber), anchoredAt: new Date().toISOString() };
+        if (!status.successful) {
+          // MVCC_READ_CONFLICT (11) and PHANTOM_READ_CONFLICT (12) are races with another writer: worth a
+          // retry. Any other validation code (ENDORSEMENT_POLICY_FAILURE, 10, say) is not an outage.
+          const race = status.code === 11 || status.code === 12;
+          throw new LedgerError(race ? 'LEDGER_UNAVAILABLE' : 'COMMIT_INVALID', `transaction ${status.transactionId} failed to commit with validation code ${status.code}`, race);
+        }
+        const record = JSON.parse(Buffer.from(commit.getResult()).toString('utf8')) as T;
+        return { record, txId: status.transactionId, blockNumber: Number(status.blockNumber) };
       } finally {
         this.release();
       }

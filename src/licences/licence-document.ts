@@ -1,8 +1,7 @@
 /**
  * The document port of the licence service: turn a licence into signed PDF bytes. The adapter below
- * composes the PDF renderer and the PAdES signer; the service never sees fonts, layouts or keys.
+ * (src/pdf/pdf-document-factory.ts, or the render pool) composes the PDF renderer and the PAdES signer; the service never sees fonts, layouts or keys.
  */
-import type { LicenceDocumentInput } from '../pdf/render-licence.ts';
 
 export interface SigningMaterial {
   keyPem: string;
@@ -16,4 +15,38 @@ export interface LicenceDocumentFactory {
   produce(input: LicenceDocumentInput, issuerCode: string, signingTime: Date): Promise<Uint8Array>;
 }
 
-export type { LicenceDocumentInput };
+/** What a licence document shows, in the words and order the renderer prints them (no layout). */
+export interface LicenceDocumentField {
+  labelZh: string;
+  labelEn: string;
+  value: string;
+}
+
+export interface LicenceDocumentInput {
+  licenceId: string;
+  version: number;
+  typeNameZh: string;
+  typeNameEn: string;
+  issuerNameZh: string;
+  issuerNameEn: string;
+  holderName: string;
+  holderId: string;
+  holderKindZh: string;
+  holderKindEn: string;
+  fields: LicenceDocumentField[];
+  validFrom: string;
+  validUntil: string | null;
+  issuedAt: string;
+  /** QR target. */
+  verifyUrl: string;
+  digitizedFromPaper?: { originalIssueDate: string; archiveLocation?: string };
+  /** Scans of the historic paper: images become pages after the licence, PDFs are attached. */
+  scans?: LicenceScan[];
+}
+
+export interface LicenceScan {
+  fileName: string;
+  sha256: string;
+  images: Array<{ kind: 'jpeg' | 'png'; bytes: Uint8Array; width: number; height: number }> | null;
+  pdfBytes?: Uint8Array;
+}

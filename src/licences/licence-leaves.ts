@@ -2,12 +2,8 @@
  * What each licence event writes to the transparency log and the ledger outbox. Leaf contents are the
  * public facts a verifier needs (never the holder's identity or field values: only their commitment root).
  */
-import crypto from 'node:crypto';
+import { sha256Hex } from '../hashing/sha256.ts';
 import type { Licence, LicenceStatus, StatusAction, WriteEffects } from './licence-types.ts';
-
-export function sha256Text(text: string): string {
-  return crypto.createHash('sha256').update(text, 'utf8').digest('hex');
-}
 
 export function issuanceEffects(origin: string, licence: Licence): WriteEffects {
   return {
@@ -38,9 +34,9 @@ export function issuanceEffects(origin: string, licence: Licence): WriteEffects 
 }
 
 export function statusEffects(origin: string, licence: Pick<Licence, 'id' | 'issuerCode'>, action: StatusAction, status: LicenceStatus, reason: string, time: string): WriteEffects {
-  const reasonSha256 = sha256Text(reason);
+  const reasonSha256 = sha256Hex(reason);
   return {
     log: [{ origin, subject: licence.id, leaf: { kind: 'licence.status', licenceId: licence.id, issuer: licence.issuerCode, action, status, reasonSha256, time } }],
-    ledger: [{ licenceId: licence.id, status, reasonSha256 }],
+    ledger: [{ licenceId: licence.id, status, reasonSha256, changedAt: time }],
   };
 }

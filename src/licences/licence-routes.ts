@@ -1,6 +1,6 @@
 /** Thin mapping from the licence operations of openapi.yaml to LicenceService calls. */
 import { parseLicenceId } from '../identity/licence-id.ts';
-import { problems } from '../http/problem.ts';
+import { DomainError } from '../errors/domain-error.ts';
 import type { HttpResult, OperationHandlers, RequestContext } from '../http/http-types.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { IssueLicenceRequest, LicenceService, RenewLicenceRequest, StatusChangeAction } from './licence-service.ts';
@@ -36,7 +36,7 @@ function eventRepresentation(e: StatusEvent) {
 function licenceIdParam(ctx: RequestContext): string {
   const raw = ctx.params.licenceId ?? '';
   const parsed = parseLicenceId(raw);
-  if (!parsed.ok) throw problems.badRequest('LICENCE_ID_INVALID', `licenceId ${parsed.message}`, [{ field: 'licenceId', message: parsed.message }]);
+  if (!parsed.ok) throw DomainError.invalid('LICENCE_ID_INVALID', `licenceId ${parsed.message}`, [{ field: 'licenceId', message: parsed.message }]);
   return raw;
 }
 
@@ -52,7 +52,7 @@ function decodeCursor(cursor: unknown): { issuedAt: string; id: string } | undef
   } catch {
     // fall through to the problem below
   }
-  throw problems.badRequest('CURSOR_INVALID', 'cursor is not one this service returned', [{ field: 'cursor', message: 'is not valid' }]);
+  throw DomainError.invalid('CURSOR_INVALID', 'cursor is not one this service returned', [{ field: 'cursor', message: 'is not valid' }]);
 }
 
 export function licenceRoutes(service: LicenceService, metrics: Metrics, publicBaseUrl: string): OperationHandlers {

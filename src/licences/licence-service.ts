@@ -3,22 +3,23 @@
  * Depends only on ports (stores, object store, document factory); routes call it, it calls them.
  */
 import crypto from 'node:crypto';
-import { canonicalJson } from '../transparency/canonical-json.ts';
-import type { Principal } from '../auth/principal.ts';
-import { hasRole } from '../auth/principal.ts';
+import { sha256Hex } from '../hashing/sha256.ts';
+import { canonicalJson } from '../proofs/canonical-json.ts';
+import type { Principal } from '../principals/principal.ts';
+import { hasRole } from '../principals/principal.ts';
 import type { DepartmentStore } from '../departments/department-types.ts';
-import { ApiProblem, problems } from '../http/problem.ts';
-import type { FieldProblem } from '../http/problem.ts';
+import { DomainError } from '../errors/domain-error.ts';
+import type { FieldError } from '../errors/domain-error.ts';
 import { checkHolderId } from '../identity/holder-id.ts';
 import { formatLicenceId, nextVersionId } from '../identity/licence-id.ts';
-import type { LicenceType, LicenceTypeCatalogue } from '../licence-types/catalogue.ts';
+import type { LicenceType, LicenceTypeCatalogue } from '../catalogue/catalogue.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { documentKey } from './document-keys.ts';
-import { fieldCommitmentRoot } from './field-commitments.ts';
+import { fieldCommitmentRoot } from '../proofs/field-commitments.ts';
 import type { LicenceDocumentFactory, LicenceDocumentInput } from './licence-document.ts';
 import { issuanceEffects, statusEffects } from './licence-leaves.ts';
 import type { DigitizedProvenance, Licence, LicenceQuery, LicenceStatus, LicenceStore, NewLicenceRecord, StatusAction, StatusEvent } from './licence-types.ts';
-import type { LicenceScan } from '../pdf/render-licence.ts';
+import type { LicenceScan } from './licence-document.ts';
 import { LicenceStoreConflict } from './licence-types.ts';
 
 export interface IssueLicenceRequest {
@@ -83,8 +84,8 @@ export class LicenceService {
   async issue(principal: Principal | null, request: IssueLicenceRequest, idempotencyKey: string | null, options: IssueOptions = {}): Promise<IssueOutcome> {
     const issuer = requireIssuer(principal);
     const type = this.deps.catalogue.get(request.type);
-    if (!type) throw problems.badRequest('LICENCE_TYPE_UNKNOWN', `unknown licence type ${JSON.stringify(request.type)}`, [{ field: 'type', message: 'is not a licence type in the catalogue' }]);
-    if (type.issuer !== issuer) throw problems.forbidden('LICENCE_TYPE_NOT_OWNED', `licence type ${type.key} is issued by department ${type.issuer}, not by ${issuer}`);
+    if (!type) throw DomainError.invalid('LICENCE_TYPE_UNKNOWN', `unknown licence type ${JSON.stringify(request.type)}`, [{ field: 'type', message: 'is not a licence type in the catalogue' }]);
+    if (type.issuer !== issuer) throw DomainError.forbidden('LICENCE_TYPE_NOT_OWNED', `licence type ${type.key} is issued by department ${type.issuer}, not by ${issuer}`);
 
     const requestSha256 = idempotencyKey ? sha256Hex(canonicalJson(request) ?? '') : null;
     if (idempotencyKey) {
@@ -151,11 +152,24 @@ export class LicenceService {
   }
 
   async document(principal: Principal | null, id: string): Promise<{ licence: Licence; bytes: Uint8Array }> {
-    const licence = await this.get(principal, id);
+    return this.checkedDocument(await this.get(principal, id));
+  }
+
+  /**
+   * The PDF behind a document link (the exchange's consented download): the link itself is the permission,
+   * checked by whoever opened it; the document is served as every other one is, re-checked against its hash.
+   */
+  async documentForLink(id: string): Promise<{ licence: Licence; bytes: Uint8Array } | null> {
+    const licence = await this.deps.licences.get(id);
+    return licence ? this.checkedDocument(licence) : null;
+  }
+
+  /** The one path documents leave by. */
+  private async checkedDocument(licence: Licence): Promise<{ licence: Licence; bytes: Uint8Array }> {
     const bytes = await this.storeCall(() => this.deps.objects.get(licence.document.key));
-    if (!bytes) throw new ApiProblem(500, 'DOCUMENT_MISSING', `the document of licence ${id} is missing from the object store`);
+    if (!bytes) throw DomainError.internal('DOCUMENT_MISSING', `the document of licence ${licence.id} is missing from the object store`);
     // Integrity on the way out: a corrupted or substituted object is never served as the licence.
-    if (sha256Hex(bytes) !== licence.document.sha256) throw new ApiProblem(500, 'DOCUMENT_CORRUPT', `the stored document of licence ${id} does not match its recorded hash`);
+    if (sha256Hex(bytes) !== licence.document.sha256) throw DomainError.internal('DOCUMENT_CORRUPT', `the stored document of licence ${licence.id} does not match its recorded hash`);
     return { licence, bytes };
   }
 
@@ -179,15 +193,15 @@ export class LicenceService {
   async list(principal: Principal | null, filter: Omit<LicenceQuery, 'issuerCode'> & { holderId?: string }): Promise<Licence[]> {
     if (principal?.kind === 'holder') return this.deps.licences.list({ ...filter, holderId: principal.holderId });
     if (hasRole(principal, 'issuer')) return this.deps.licences.list({ ...filter, issuerCode: principal.code });
-    if (!principal) throw problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
-    throw problems.forbidden('ROLE_REQUIRED', 'listing licences needs a holder token or the issuer role');
+    if (!principal) throw DomainError.authenticationRequired();
+    throw DomainError.forbidden('ROLE_REQUIRED', 'listing licences needs a holder token or the issuer role');
   }
 
   async changeStatus(principal: Principal | null, id: string, action: StatusChangeAction, reason: string): Promise<Licence> {
     const actor = requireIssuer(principal);
     const licence = await this.deps.licences.get(id);
     if (!licence || !canRead(principal, licence)) throw notFound(id);
-    if (licence.issuerCode !== actor) throw problems.forbidden('NOT_ISSUER', 'only the issuing department may change the status of a licence');
+    if (licence.issuerCode !== actor) throw DomainError.forbidden('NOT_ISSUER', 'only the issuing department may change the status of a licence');
     const transition = TRANSITIONS[action];
     const at = this.now().toISOString();
     const why = requireReason(reason);
@@ -206,16 +220,16 @@ export class LicenceService {
     const actor = requireIssuer(principal);
     const previous = await this.deps.licences.get(id);
     if (!previous || !canRead(principal, previous)) throw notFound(id);
-    if (previous.issuerCode !== actor) throw problems.forbidden('NOT_ISSUER', 'only the issuing department may renew a licence');
+    if (previous.issuerCode !== actor) throw DomainError.forbidden('NOT_ISSUER', 'only the issuing department may renew a licence');
     if (!RENEWABLE_FROM.includes(previous.status)) throw invalidTransition('renew', previous.status);
     const type = this.deps.catalogue.get(previous.typeKey);
-    if (!type) throw new ApiProblem(500, 'LICENCE_TYPE_MISSING', `licence type ${previous.typeKey} is no longer in the catalogue`);
+    if (!type) throw DomainError.internal('LICENCE_TYPE_MISSING', `licence type ${previous.typeKey} is no longer in the catalogue`);
     const reason = requireReason(request.reason);
     const fields = { ...previous.fields, ...(request.fields ?? {}) };
     this.validateFields(type, fields);
     const validity = this.validateValidity(type, request.validFrom, request.validUntil);
     const next = nextVersionId(id);
-    if (!next.ok) throw problems.conflict('VERSION_EXHAUSTED', next.message);
+    if (!next.ok) throw DomainError.conflict('VERSION_EXHAUSTED', next.message);
     const at = this.now().toISOString();
     const fieldSalts = saltsFor(fields);
     const licence = await this.produceDocument({
@@ -232,7 +246,7 @@ export class LicenceService {
       const result = await this.deps.licences.renew(id, RENEWABLE_FROM, successor, supersede, statusEffects(this.deps.logOrigin, previous, 'renew', 'superseded', reason, at));
       if (!result.changed) throw invalidTransition('renew', result.licence?.status ?? 'unknown');
     } catch (error) {
-      if (error instanceof LicenceStoreConflict) throw problems.conflict('ALREADY_RENEWED', `licence ${id} has already been renewed`);
+      if (error instanceof LicenceStoreConflict) throw DomainError.conflict('ALREADY_RENEWED', `licence ${id} has already been renewed`);
       throw error;
     }
     return licence;
@@ -279,7 +293,7 @@ export class LicenceService {
     } catch (error) {
       // The renderer's capacity is a transient limit (pool busy, worker restarting): ask the client to retry.
       const code = (error as { code?: string }).code ?? '';
-      if (code.startsWith('RENDER_')) throw problems.unavailable('RENDERING_UNAVAILABLE', `the PDF renderer is unavailable (${code}); retry shortly`);
+      if (code.startsWith('RENDER_')) throw DomainError.unavailable('RENDERING_UNAVAILABLE', `the PDF renderer is unavailable (${code}); retry shortly`);
       throw error;
     }
     const sha256 = sha256Hex(pdf);
@@ -295,7 +309,7 @@ export class LicenceService {
       return await call();
     } catch (error) {
       // The driver's message names hosts and paths: it goes to the log (the edge logs the cause), not to the client.
-      throw problems.unavailable('OBJECT_STORE_UNAVAILABLE', `the object store (${this.deps.objects.kind}) is unavailable; retry later`, error);
+      throw DomainError.unavailable('OBJECT_STORE_UNAVAILABLE', `the object store (${this.deps.objects.kind}) is unavailable; retry later`, error);
     }
   }
 
@@ -303,13 +317,13 @@ export class LicenceService {
     const earlier = await this.deps.licences.findByIdempotencyKey(issuer, key);
     if (!earlier) return null;
     if (earlier.requestSha256 !== requestSha256) {
-      throw problems.conflict('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request');
+      throw DomainError.conflict('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request');
     }
     return earlier.licence;
   }
 
   private validateHolder(type: LicenceType, holder: IssueLicenceRequest['holder']): { id: string; name: string } {
-    const errors: FieldProblem[] = [];
+    const errors: FieldError[] = [];
     const idCheck = checkHolderId(type.holderKind, holder.id);
     if (!idCheck.ok) {
       const what = type.holderKind === 'person' ? 'resident ID number (GB 11643)' : 'unified social credit code (GB 32100)';
@@ -319,19 +333,19 @@ export class LicenceService {
     if (name === '') errors.push({ field: 'holder.name', message: 'must not be empty' });
     if ([...name].length > MAX_NAME_LENGTH) errors.push({ field: 'holder.name', message: `must be at most ${MAX_NAME_LENGTH} characters` });
     errors.push(...this.glyphProblems('holder.name', name));
-    if (errors.length > 0) throw problems.badRequest(errors[0]!.field === 'holder.id' ? 'HOLDER_ID_INVALID' : 'HOLDER_NAME_INVALID', summarise(errors), errors);
+    if (errors.length > 0) throw DomainError.invalid(errors[0]!.field === 'holder.id' ? 'HOLDER_ID_INVALID' : 'HOLDER_NAME_INVALID', summarise(errors), errors);
     return { id: (idCheck as { value: string }).value, name };
   }
 
   private validateFields(type: LicenceType, fields: Record<string, unknown>): void {
-    const errors: FieldProblem[] = this.deps.catalogue.validateFields(type.key, fields).map((v) => ({ field: `fields.${v.field}`, message: v.message }));
+    const errors: FieldError[] = this.deps.catalogue.validateFields(type.key, fields).map((v) => ({ field: `fields.${v.field}`, message: v.message }));
     for (const [name, value] of Object.entries(fields)) {
       if (typeof value === 'string') errors.push(...this.glyphProblems(`fields.${name}`, value));
     }
-    if (errors.length > 0) throw problems.badRequest('FIELDS_INVALID', summarise(errors), errors);
+    if (errors.length > 0) throw DomainError.invalid('FIELDS_INVALID', summarise(errors), errors);
   }
 
-  private glyphProblems(field: string, text: string): FieldProblem[] {
+  private glyphProblems(field: string, text: string): FieldError[] {
     const missing = this.deps.documents.missingGlyphs(text);
     return missing.length === 0 ? [] : [{ field, message: `contains characters no configured font can draw: ${missing.join(', ')}` }];
   }
@@ -340,24 +354,24 @@ export class LicenceService {
     const from = validFrom ?? this.now().toISOString().slice(0, 10);
     let until = validUntil;
     if (until === undefined) until = type.defaultValidityYears ? addYears(from, type.defaultValidityYears) : null;
-    const errors: FieldProblem[] = [];
+    const errors: FieldError[] = [];
     if (!isRealDate(from)) errors.push({ field: 'validFrom', message: 'must be a real calendar date YYYY-MM-DD' });
     if (until !== null && !isRealDate(until)) errors.push({ field: 'validUntil', message: 'must be a real calendar date YYYY-MM-DD' });
     if (errors.length === 0 && until !== null && until <= from) errors.push({ field: 'validUntil', message: 'must be after validFrom' });
-    if (errors.length > 0) throw problems.badRequest('VALIDITY_INVALID', summarise(errors), errors);
+    if (errors.length > 0) throw DomainError.invalid('VALIDITY_INVALID', summarise(errors), errors);
     return { validFrom: from, validUntil: until };
   }
 }
 
 function requireIssuer(principal: Principal | null): string {
-  if (!principal) throw problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
-  if (!hasRole(principal, 'issuer')) throw problems.forbidden('ROLE_REQUIRED', 'this operation needs a department token with the issuer role');
+  if (!principal) throw DomainError.authenticationRequired();
+  if (!hasRole(principal, 'issuer')) throw DomainError.forbidden('ROLE_REQUIRED', 'this operation needs a department token with the issuer role');
   return principal.code;
 }
 
 function requireReason(reason: string): string {
   const trimmed = reason.trim();
-  if (!trimmed) throw problems.badRequest('REASON_REQUIRED', 'a reason is required', [{ field: 'reason', message: 'must not be empty' }]);
+  if (!trimmed) throw DomainError.invalid('REASON_REQUIRED', 'a reason is required', [{ field: 'reason', message: 'must not be empty' }]);
   return trimmed;
 }
 
@@ -368,25 +382,21 @@ function canRead(principal: Principal | null, licence: Licence): boolean {
   return false;
 }
 
-function notFound(id: string): ApiProblem {
-  return problems.notFound('LICENCE_NOT_FOUND', `no licence ${id} that you may see`);
+function notFound(id: string): DomainError {
+  return DomainError.notFound('LICENCE_NOT_FOUND', `no licence ${id} that you may see`);
 }
 
-function invalidTransition(action: string, status: string): ApiProblem {
-  return problems.conflict('STATUS_TRANSITION_INVALID', `cannot ${action} a licence whose status is ${status}`);
+function invalidTransition(action: string, status: string): DomainError {
+  return DomainError.conflict('STATUS_TRANSITION_INVALID', `cannot ${action} a licence whose status is ${status}`);
 }
 
-function summarise(errors: FieldProblem[]): string {
+function summarise(errors: FieldError[]): string {
   return errors.map((e) => `${e.field} ${e.message}`).join('; ');
 }
 
 /** 128-bit random salt per field, so a commitment cannot be brute-forced from a guessable value. */
 function saltsFor(fields: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.keys(fields).map((name) => [name, crypto.randomBytes(16).toString('base64')]));
-}
-
-export function sha256Hex(data: Uint8Array | string): string {
-  return crypto.createHash('sha256').update(data).digest('hex');
 }
 
 function isRealDate(s: string): boolean {

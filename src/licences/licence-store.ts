@@ -2,7 +2,7 @@
 import type { Knex } from 'knex';
 import type { Database } from '../db/database.ts';
 import { isoTime } from '../db/database.ts';
-import { appendLeaves, enqueueLedgerStatus } from '../transparency/log-store.ts';
+import { appendLeaves, enqueueLedgerStatus } from '../log/log-store.ts';
 import type { Licence, LicenceQuery, LicenceStatus, LicenceStore, NewLicenceRecord, StatusEvent, WriteEffects } from './licence-types.ts';
 import { LicenceStoreConflict } from './licence-types.ts';
 

@@ -1,5 +1,5 @@
-import type { HolderKind } from '../licence-types/catalogue.ts';
-import type { LogEntry, StatusOutboxEntry } from '../transparency/log-types.ts';
+import type { HolderKind } from '../identity/holder-id.ts';
+import type { LogEntry, StatusOutboxEntry } from '../log/log-types.ts';
 
 export type LicenceStatus = 'active' | 'suspended' | 'revoked' | 'superseded';
 export type StatusAction = 'issue' | 'suspend' | 'reinstate' | 'revoke' | 'renew';

@@ -40,7 +40,7 @@ export function createMetrics() {
 }
 
 /** Gauges read from the database at scrape time, so every replica reports the same truth. */
-export function registerAnchoringGauges(metrics: Metrics, read: () => Promise<{ lagLeaves: number; pendingStatusWrites: number; secondsSinceLastAnchor: number | null }>): void {
+export function registerAnchoringGauges(metrics: Metrics, read: () => Promise<{ lagLeaves: number; pendingStatusWrites: number; secondsSinceLastAnchor: number | null; openAlarms: number }>): void {
   let last: Promise<Awaited<ReturnType<typeof read>>> | null = null;
   const snapshot = () => (last ??= read().finally(() => setTimeout(() => (last = null), 0)));
   new Gauge({
@@ -54,6 +54,12 @@ export function registerAnchoringGauges(metrics: Metrics, read: () => Promise<{ 
     help: 'Licence status changes waiting in the ledger outbox',
     registers: [metrics.registry],
     async collect() { this.set((await snapshot()).pendingStatusWrites); },
+  });
+  new Gauge({
+    name: 'anchoring_alarms_open',
+    help: 'Open anchoring alarms: the ledger holds a tree for one of this vault\'s log origins that this log cannot prove it extends (fork), or is behind or ahead of it (rollback)',
+    registers: [metrics.registry],
+    async collect() { this.set((await snapshot()).openAlarms); },
   });
   new Gauge({
     name: 'anchoring_seconds_since_last_anchor',

@@ -5,6 +5,13 @@ import type { Metrics } from '../observability/metrics.ts';
 
 export type ReadinessCheck = () => Promise<{ kind?: string }>;
 
+/** A failed check whose reason is safe to show on the public /readyz (no hosts, ports or user names). */
+export class ReadinessProblem extends Error {
+  constructor(readonly publicDetail: string) {
+    super(publicDetail);
+  }
+}
+
 /**
  * A dependency the replica cannot serve without (`required`), or one whose outage it rides out (the ledger:
  * anchoring and status writes queue in the database and drain when it returns). Only a required one
@@ -36,7 +43,8 @@ export function operationsRoutes(opts: { metrics: Metrics; checks: Record<string
           } catch (error) {
             // /readyz is public: the driver's message (hosts, ports, user names) goes to the log only.
             opts.logger.warn({ dependency: name, err: error }, 'readiness check failed');
-            return [name, { ok: false, required, error: error instanceof CheckTimeout ? 'no answer in time' : 'unreachable' }] as const;
+            const reason = error instanceof ReadinessProblem ? error.publicDetail : error instanceof CheckTimeout ? 'no answer in time' : 'unreachable';
+            return [name, { ok: false, required, error: reason }] as const;
           }
         }),
       );

@@ -28,40 +28,9 @@ import type { FontChain, FontRun } from './fonts.ts';
 import { addSignaturePlaceholder, signPreparedPdf } from './pades.ts';
 import type { PadesOptions, PadesSigner } from './pades.ts';
 
-export interface LicenceDocumentField {
-  labelZh: string;
-  labelEn: string;
-  value: string;
-}
+import type { LicenceDocumentInput, LicenceScan } from '../licences/licence-document.ts';
 
-export interface LicenceDocumentInput {
-  licenceId: string;
-  version: number;
-  typeNameZh: string;
-  typeNameEn: string;
-  issuerNameZh: string;
-  issuerNameEn: string;
-  holderName: string;
-  holderId: string;
-  holderKindZh: string;
-  holderKindEn: string;
-  fields: LicenceDocumentField[];
-  validFrom: string;
-  validUntil: string | null;
-  issuedAt: string;
-  /** QR target. */
-  verifyUrl: string;
-  digitizedFromPaper?: { originalIssueDate: string; archiveLocation?: string };
-  /** Scans of the historic paper: images become pages after the licence, PDFs are attached. */
-  scans?: LicenceScan[];
-}
-
-export interface LicenceScan {
-  fileName: string;
-  sha256: string;
-  images: Array<{ kind: 'jpeg' | 'png'; bytes: Uint8Array; width: number; height: number }> | null;
-  pdfBytes?: Uint8Array;
-}
+export type { LicenceDocumentField, LicenceDocumentInput, LicenceScan } from '../licences/licence-document.ts';
 
 /** Rectangle in PDF user space (points, origin bottom-left). */
 export interface Box {

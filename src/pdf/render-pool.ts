@@ -2,11 +2,11 @@
  * Worker-thread pool for render + PAdES sign (render-worker.ts), and a LicenceDocumentFactory on top of it.
  *
  * Why hand-written and not piscina: piscina is not a dependency, and its workers load the task file with
- * a plain dynamic import, which hits the tsx problem described in bootstrap/typescript-worker.ts; the
+ * a plain dynamic import, which hits the tsx problem described in runtime/typescript-worker.ts; the
  * pool needed here is small (one job in flight per worker, FIFO queue, replace-on-crash) and has no other
  * users.
  *
- * The worker is started through spawnTypeScriptWorker (bootstrap/typescript-worker.ts): tsx needs
+ * The worker is started through spawnTypeScriptWorker (runtime/typescript-worker.ts): tsx needs
  * registering inside each worker.
  *
  * Backpressure: at most `maxQueue` (default size * 4) jobs wait for a worker. When the queue is full,
@@ -22,7 +22,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { siblingEntry, spawnTypeScriptWorker } from '../bootstrap/typescript-worker.ts';
+import { siblingEntry, spawnTypeScriptWorker } from '../runtime/typescript-worker.ts';
 import { DEFAULT_FONT_PATHS, GlyphMissingError } from './fonts.ts';
 import type { FontChain } from './fonts.ts';
 import type { PadesSigner } from './pades.ts';

@@ -6,17 +6,17 @@
  * Across replicas exactly one anchorer works at a time: the holder of a PostgreSQL session advisory lock
  * (released by PostgreSQL if the process dies, so another replica takes over). PGlite is single-process.
  */
+import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Knex } from 'knex';
 import type { Database } from '../db/database.ts';
 import { engineOf } from '../db/database.ts';
-import type { Ledger } from '../ledger/ledger.ts';
-import { LedgerError } from '../ledger/ledger.ts';
-import type { LedgerLicenceStatus } from '../ledger/ledger.ts';
+import type { AnchoredCheckpoint, Ledger, LedgerAnchor } from '../ledger/ledger.ts';
+import type { AnchoringAlarm, LogStore, StoredCheckpoint } from '../log/log-types.ts';
 import type { Logger } from '../observability/logger.ts';
-import { signCheckpoint } from './checkpoint.ts';
-import type { NoteSigner } from './checkpoint.ts';
-import type { LogStore } from './log-store.ts';
-import { bytesEqual, verifyConsistency } from './merkle.ts';
+import { bytesEqual } from '../proofs/bytes.ts';
+import { signCheckpoint } from '../proofs/checkpoint.ts';
+import type { NoteSigner } from '../proofs/checkpoint.ts';
+import { verifyConsistency } from '../proofs/merkle.ts';
 
 /** Advisory lock key: a fixed 63-bit number for "licence-vault anchorer". */
 export const ANCHORER_LOCK_KEY = 0x4c5641_4e43484fn; // "LVA" "NCHO"
@@ -48,6 +48,16 @@ export interface AnchorCycleReport {
   checkpointsAnchored: number;
   statusWritten: number;
   error: string | null;
+  /** The cycle stopped on an anchoring alarm (a fork or rollback), not on an outage. */
+  alarm?: boolean;
+}
+
+/** Anchoring of an origin stopped because the ledger holds a tree this log cannot account for. */
+export class AnchoringAlarmError extends Error {
+  constructor(readonly kind: AnchoringAlarm['kind'], detail: string) {
+    super(`ANCHORING_ALARM (${kind}): ${detail}`);
+    this.name = 'AnchoringAlarmError';
+  }
 }
 
 export class Anchorer {
@@ -81,16 +91,28 @@ export class Anchorer {
     report.leader = true;
     try {
       for (const sequence of this.options.sequencers ?? []) while ((await sequence()) > 0);
+      const problems: unknown[] = [];
+      // One origin's alarm or outage must not hold up the other origin or the status writes.
       for (const origin of this.options.origins) {
-        report.checkpointsCreated += await this.checkpoint(origin, force);
-        report.checkpointsAnchored += await this.anchor(origin);
+        try {
+          report.checkpointsCreated += await this.checkpoint(origin, force);
+          report.checkpointsAnchored += await this.anchor(origin);
+        } catch (error) {
+          problems.push(error);
+        }
       }
-      report.statusWritten = await this.drainStatusOutbox();
+      try {
+        report.statusWritten = await this.drainStatusOutbox();
+      } catch (error) {
+        problems.push(error);
+      }
+      if (problems.length > 0) throw problems[0];
       this.failures = 0;
     } catch (error) {
       this.failures += 1;
       report.error = (error as Error).message;
-      this.options.logger.warn({ err: error, failures: this.failures }, 'anchoring cycle failed; will retry with backoff');
+      report.alarm = error instanceof AnchoringAlarmError;
+      if (!report.alarm) this.options.logger.warn({ err: error, failures: this.failures }, 'anchoring cycle failed; will retry with backoff');
     }
     this.options.onCycle?.(report);
     if (this.options.keepLeadership === false) await this.releaseLeadership();
@@ -127,18 +149,40 @@ export class Anchorer {
     return 1;
   }
 
+  /**
+   * Anchors the newest pending checkpoint, claiming only what it can prove: a pending checkpoint is recorded
+   * as anchored by a ledger entry whose tree it equals or that provably extends it (RFC 9162 consistency,
+   * checked here against this log's own tree), never by whatever the ledger happens to hold for the origin.
+   * A ledger tree this log cannot account for raises an alarm instead (see AnchoringAlarm).
+   */
   private async anchor(origin: string): Promise<number> {
     const { logs, ledger } = this.options;
     const pending = await logs.pendingCheckpoints(origin);
     const newest = pending.at(-1);
     if (!newest) return 0;
     const onLedger = await ledger.getAnchoredCheckpoint(origin);
-    let anchor;
+    const anchoredHere = await logs.latestCheckpoint(origin, { anchoredOnly: true });
+    const logSize = await logs.size(origin);
+    const alarm = (kind: AnchoringAlarm['kind'], detail: string) => this.raiseAlarm({ origin, kind, detail, onLedger, logSize });
+
+    if (!onLedger) {
+      if (anchoredHere) return alarm('rollback', `the ledger holds no anchor for ${origin}, but this log anchored size ${anchoredHere.size} (tx ${anchoredHere.anchor?.txId}): the ledger was reset, or this service points at another channel`);
+    } else if (anchoredHere && onLedger.size < anchoredHere.size) {
+      return alarm('rollback', `the ledger's anchor for ${origin} (size ${onLedger.size}) is behind what this log already anchored (size ${anchoredHere.size})`);
+    } else if (onLedger.size > logSize) {
+      return alarm('rollback', `the ledger anchors size ${onLedger.size} of ${origin}, but this log holds only ${logSize} leaves: this database is older than the ledger (restored from a backup?), or another deployment writes the same origin`);
+    } else if (!bytesEqual(await logs.root(origin, onLedger.size), onLedger.rootHash)) {
+      return alarm('fork', `the ledger anchors size ${onLedger.size} of ${origin} with a root this log does not have at that size: another deployment writes the same origin, or this log's history differs from what was anchored`);
+    }
+
+    let anchor: LedgerAnchor;
+    let covered: StoredCheckpoint[];
     if (onLedger && onLedger.size >= newest.size) {
-      if (onLedger.size === newest.size && !bytesEqual(onLedger.rootHash, newest.rootHash)) {
-        throw new LedgerError('FORK_DETECTED', `ledger holds size ${onLedger.size} of ${origin} with a different root than ours`);
-      }
-      anchor = { network: ledger.kind, txId: onLedger.txId, blockNumber: null, anchoredAt: onLedger.anchoredAt };
+      // The ledger already holds this log's tree at a size covering the newest pending checkpoint (checked
+      // just above: same root at that size); e.g. an anchor that committed just before this process stopped.
+      anchor = { network: ledger.kind, txId: onLedger.txId, blockNumber: onLedger.blockNumber, anchoredAt: onLedger.anchoredAt };
+      covered = pending;
+      if (onLedger.size > newest.size) anchor = { ...anchor, coveredBySize: onLedger.size };
     } else {
       const from = onLedger?.size ?? 0;
       const proof = from === 0 ? [] : await logs.consistencyProof(origin, from, newest.size);
@@ -148,12 +192,26 @@ export class Anchorer {
         await logs.recordAnchorFailure(origin, newest.size, (error as Error).message);
         throw error;
       }
+      covered = pending;
     }
-    await logs.recordAnchor(origin, newest.size, anchor);
-    // Older pending checkpoints are covered by the newer anchor: the ledger checked consistency up to it.
-    for (const older of pending.slice(0, -1)) await logs.recordAnchor(origin, older.size, { ...anchor, coveredBySize: newest.size });
+    const coverSize = anchor.coveredBySize ?? newest.size;
+    for (const checkpoint of covered) {
+      // Older pending checkpoints are covered by the newer anchor: their trees are prefixes of this log.
+      await logs.recordAnchor(origin, checkpoint.size, checkpoint.size === coverSize ? anchor : { ...anchor, coveredBySize: coverSize });
+    }
+    if ((await logs.clearAlarms(origin, this.now())) > 0) this.options.logger.warn({ origin }, 'anchoring alarm cleared: the ledger holds this log\'s tree again');
     this.options.logger.info({ origin, size: newest.size, txId: anchor.txId }, 'checkpoint anchored');
-    return pending.length;
+    return covered.length;
+  }
+
+  private async raiseAlarm(a: { origin: string; kind: AnchoringAlarm['kind']; detail: string; onLedger: AnchoredCheckpoint | null; logSize: number }): Promise<never> {
+    const { logs } = this.options;
+    await logs.raiseAlarm({
+      origin: a.origin, kind: a.kind, detail: a.detail, ledgerSize: a.onLedger?.size ?? 0,
+      ledgerRootHex: a.onLedger ? bytesToHex(a.onLedger.rootHash) : '', ledgerTxId: a.onLedger?.txId ?? '(none)', logSize: a.logSize,
+    }, this.now());
+    this.options.logger.error({ origin: a.origin, alarm: a.kind, ledgerSize: a.onLedger?.size ?? 0, ledgerTxId: a.onLedger?.txId ?? null, logSize: a.logSize }, `ANCHORING ALARM (${a.kind}): ${a.detail}; nothing of this origin is marked anchored until it is resolved`);
+    throw new AnchoringAlarmError(a.kind, a.detail);
   }
 
   private async drainStatusOutbox(): Promise<number> {
@@ -165,7 +223,7 @@ export class Anchorer {
       // In order per licence: a later status must never be overtaken by an earlier one.
       for (const entry of batch) {
         try {
-          const anchor = await ledger.setLicenceStatus(entry.licenceId, entry.status as LedgerLicenceStatus, entry.reasonSha256);
+          const anchor = await ledger.setLicenceStatus({ licenceId: entry.licenceId, status: entry.status, reasonSha256: entry.reasonSha256, changedAt: entry.changedAt });
           await logs.recordStatusWritten(entry.id, anchor);
           written += 1;
         } catch (error) {

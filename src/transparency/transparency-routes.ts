@@ -1,8 +1,8 @@
 /** Thin mapping of the transparency operations (receipts, checkpoints, proofs, ledger facts). */
-import { problems } from '../http/problem.ts';
+import { DomainError } from '../errors/domain-error.ts';
 import type { OperationHandlers } from '../http/http-types.ts';
 import { parseLicenceId } from '../identity/licence-id.ts';
-import type { StoredCheckpoint } from './log-types.ts';
+import type { StoredCheckpoint } from '../log/log-types.ts';
 import type { TransparencyService } from './transparency-service.ts';
 
 function checkpointRepresentation(c: StoredCheckpoint) {
@@ -11,7 +11,7 @@ function checkpointRepresentation(c: StoredCheckpoint) {
 
 function licenceId(raw: string | undefined): string {
   const parsed = parseLicenceId(raw ?? '');
-  if (!parsed.ok) throw problems.badRequest('LICENCE_ID_INVALID', `licenceId ${parsed.message}`, [{ field: 'licenceId', message: parsed.message }]);
+  if (!parsed.ok) throw DomainError.invalid('LICENCE_ID_INVALID', `licenceId ${parsed.message}`, [{ field: 'licenceId', message: parsed.message }]);
   return raw!;
 }
 
@@ -22,7 +22,7 @@ export function transparencyRoutes(service: TransparencyService, issuerCaPem: ()
     },
     async getLicenceValidity(ctx) {
       const at = ctx.query.at === undefined ? new Date() : new Date(String(ctx.query.at));
-      if (Number.isNaN(at.getTime())) throw problems.badRequest('TIME_INVALID', 'at must be an RFC 3339 date-time', [{ field: 'at', message: 'not a date-time' }]);
+      if (Number.isNaN(at.getTime())) throw DomainError.invalid('TIME_INVALID', 'at must be an RFC 3339 date-time', [{ field: 'at', message: 'not a date-time' }]);
       return { status: 200, json: await service.validityAt(ctx.principal, licenceId(ctx.params.licenceId), at) };
     },
     async getLatestCheckpoint() {
@@ -46,6 +46,9 @@ export function transparencyRoutes(service: TransparencyService, issuerCaPem: ()
       const leaves = await service.leaves(ctx.principal, Number(ctx.query.start), Number(ctx.query.end));
       return { status: 200, json: { origin: service.origin, items: leaves.map((l) => ({ index: l.index, subject: l.subject, data: l.data, createdAt: l.createdAt })) } };
     },
+    async listAnchoringAlarms(ctx) {
+      return { status: 200, json: { items: await service.alarms(ctx.principal) } };
+    },
     async getLedgerFacts(ctx) {
       const id = ctx.query.licenceId === undefined ? null : licenceId(String(ctx.query.licenceId));
       return { status: 200, json: await service.ledgerFacts(id) };
@@ -54,7 +57,7 @@ export function transparencyRoutes(service: TransparencyService, issuerCaPem: ()
       const { pdf, receipt } = ctx.body as { pdf: string; receipt?: unknown };
       const bytes = Buffer.from(pdf, 'base64');
       if (bytes.length === 0 || bytes.toString('base64').replace(/=+$/, '') !== pdf.replace(/\s/g, '').replace(/=+$/, '')) {
-        throw problems.badRequest('PDF_NOT_BASE64', 'pdf must be the base64 of the PDF file', [{ field: 'pdf', message: 'not base64' }]);
+        throw DomainError.invalid('PDF_NOT_BASE64', 'pdf must be the base64 of the PDF file', [{ field: 'pdf', message: 'not base64' }]);
       }
       return { status: 200, json: await service.verifyDocument(new Uint8Array(bytes), receipt) };
     },

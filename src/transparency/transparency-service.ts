@@ -3,28 +3,37 @@
  * Proofs and checkpoints are public data; leaves and licence-specific facts follow the licence's access rules.
  */
 import { TtlCache } from '../caching/ttl-cache.ts';
-import type { Principal } from '../auth/principal.ts';
-import { hasRole } from '../auth/principal.ts';
-import { ApiProblem, problems } from '../http/problem.ts';
+import type { Principal } from '../principals/principal.ts';
+import { hasRole } from '../principals/principal.ts';
+import { DomainError } from '../errors/domain-error.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import type { LicenceService } from '../licences/licence-service.ts';
-import { sha256Hex } from '../licences/licence-service.ts';
+import type { Licence } from '../licences/licence-types.ts';
+import { sha256Hex } from '../hashing/sha256.ts';
 import { consistencyProofSpan, parseReceipt, verifyLicence } from '../verify/index.ts';
 import type { TrustPolicy, VerificationReport } from '../verify/index.ts';
-import { base64Encode } from './checkpoint.ts';
-import type { LogStore } from './log-store.ts';
-import type { StoredCheckpoint } from './log-types.ts';
+import { base64Encode } from '../proofs/checkpoint.ts';
+import type { LogStore } from '../log/log-types.ts';
+import type { StoredCheckpoint } from '../log/log-types.ts';
 
 /** The receipt is the verifier's input: one definition, in the verifier. */
 export type { Receipt } from '../verify/receipt.ts';
 import type { Receipt } from '../verify/receipt.ts';
+
+/**
+ * What receipts and validity answers need of the licences: one a principal may audit (anyone else gets
+ * not-found), and the licence a document is, by its hash. LicenceService is one.
+ */
+export interface LicenceFinder {
+  getForAudit(principal: Principal | null, id: string): Promise<Licence>;
+  findByDocument(documentSha256: string): Promise<Licence | null>;
+}
 
 const FACTS_CACHE_MS = 2000;
 const FACTS_CACHE_ENTRIES = 10_000;
 
 export class TransparencyService {
   constructor(
-    private readonly deps: { logs: LogStore; ledger: Ledger; licences: LicenceService; origin: string; vkey: string; issuerCaCertsDer: () => Uint8Array[] },
+    private readonly deps: { logs: LogStore; ledger: Ledger; licences: LicenceFinder; origin: string; vkey: string; issuerCaCertsDer: () => Uint8Array[] },
   ) {}
 
   trustPolicy(): TrustPolicy {
@@ -67,7 +76,7 @@ export class TransparencyService {
     try {
       return await this.consistency(span.first, span.second);
     } catch (error) {
-      if (error instanceof ApiProblem && error.code === 'SIZES_INVALID') return null;
+      if (error instanceof DomainError && error.code === 'SIZES_INVALID') return null;
       throw error;
     }
   }
@@ -87,9 +96,9 @@ export class TransparencyService {
 
   private async receiptFor(licenceId: string): Promise<Receipt> {
     const receipt = await this.leafReceipt(this.deps.origin, licenceId, 'licence.issued');
-    if (receipt === 'no-leaf') throw new ApiProblem(500, 'LEAF_MISSING', `licence ${licenceId} has no log leaf`);
+    if (receipt === 'no-leaf') throw DomainError.internal('LEAF_MISSING', `licence ${licenceId} has no log leaf`);
     if (receipt === 'pending') {
-      throw new ApiProblem(409, 'RECEIPT_PENDING', 'the licence is logged but not yet in a signed checkpoint; retry shortly', {}, { 'Retry-After': '10' });
+      throw DomainError.notReady('RECEIPT_PENDING', 'the licence is logged but not yet in a signed checkpoint; retry shortly', 10);
     }
     return { licenceId, ...receipt };
   }
@@ -138,7 +147,7 @@ export class TransparencyService {
 
   async latestCheckpoint(): Promise<StoredCheckpoint> {
     const checkpoint = await this.deps.logs.latestCheckpoint(this.deps.origin);
-    if (!checkpoint) throw problems.notFound('NO_CHECKPOINT', 'the log has no checkpoint yet');
+    if (!checkpoint) throw DomainError.notFound('NO_CHECKPOINT', 'the log has no checkpoint yet');
     return checkpoint;
   }
 
@@ -149,42 +158,61 @@ export class TransparencyService {
   async consistency(first: number, second: number): Promise<string[]> {
     const size = await this.deps.logs.size(this.deps.origin);
     if (first > second || second > size || first < 1) {
-      throw problems.badRequest('SIZES_INVALID', `need 1 ≤ first ≤ second ≤ ${size} (current tree size)`, [{ field: 'first', message: 'out of range' }]);
+      throw DomainError.invalid('SIZES_INVALID', `need 1 ≤ first ≤ second ≤ ${size} (current tree size)`, [{ field: 'first', message: 'out of range' }]);
     }
     return (await this.deps.logs.consistencyProof(this.deps.origin, first, second)).map(base64Encode);
   }
 
+  /** Open anchoring alarms (forks, rollbacks): for auditors and admins. */
+  async alarms(principal: Principal | null) {
+    if (!hasRole(principal, 'auditor') && !hasRole(principal, 'admin')) {
+      throw principal ? DomainError.forbidden('ROLE_REQUIRED', 'anchoring alarms need the auditor or admin role') : DomainError.authenticationRequired();
+    }
+    return this.deps.logs.openAlarms();
+  }
+
   async leaves(principal: Principal | null, start: number, end: number) {
-    if (!hasRole(principal, 'auditor')) throw principal ? problems.forbidden('ROLE_REQUIRED', 'reading log leaves needs the auditor role') : problems.unauthorized('AUTHENTICATION_REQUIRED', 'a bearer token is required');
-    if (end <= start || end - start > 1000) throw problems.badRequest('RANGE_INVALID', 'need start < end and at most 1000 leaves', [{ field: 'end', message: 'out of range' }]);
+    if (!hasRole(principal, 'auditor')) throw principal ? DomainError.forbidden('ROLE_REQUIRED', 'reading log leaves needs the auditor role') : DomainError.authenticationRequired();
+    if (end <= start || end - start > 1000) throw DomainError.invalid('RANGE_INVALID', 'need start < end and at most 1000 leaves', [{ field: 'end', message: 'out of range' }]);
     return this.deps.logs.leaves(this.deps.origin, start, end);
   }
 
   /**
    * Was licence X valid at time T — answered from the ledger, not from the vault's own tables. The ledger
-   * holds status changes; before the first change, an issuance inside an anchored checkpoint is in force.
+   * holds status changes with the time each was made; before the first change, an issuance inside an
+   * anchored checkpoint is in force. The vault's own log says which change (if any) was made by T: when the
+   * ledger does not hold that change yet, the answer is "pending on the ledger", never a guess.
    */
   async validityAt(principal: Principal | null, licenceId: string, at: Date) {
     const licence = await this.deps.licences.getForAudit(principal, licenceId);
     const day = at.toISOString().slice(0, 10);
     const withinValidityWindow = day >= licence.validFrom && (licence.validUntil === null || day <= licence.validUntil);
+    const asked = at.getTime();
+    const answer = (fields: { basis: 'ledger-status' | 'anchored-issuance' | 'pending-on-ledger' | 'not-yet-issued'; ledgerStatus?: string | null; txId?: string | null; recordedAt?: string | null; pendingChange?: { status: string; changedAt: string } | null }) => {
+      const recordedAt = fields.recordedAt ?? null;
+      const ledgerStatus = fields.ledgerStatus ?? null;
+      return {
+        licenceId, at: at.toISOString(), basis: fields.basis, ledgerStatus, ledgerTxId: fields.txId ?? null, ledgerRecordedAt: recordedAt,
+        provedBy: recordedAt === null ? null : Date.parse(recordedAt) <= asked ? 'ledger-fact-at-time' as const : 'later-ledger-fact' as const,
+        pendingChange: fields.pendingChange ?? null,
+        withinValidityWindow,
+        valid: (fields.basis === 'ledger-status' || fields.basis === 'anchored-issuance') && ledgerStatus === 'active' && withinValidityWindow,
+      };
+    };
+    if (Date.parse(licence.issuedAt) > asked) return answer({ basis: 'not-yet-issued' });
+
+    // The vault's own record of the licence's changes: the status leaves of its log, with their times.
+    const leaves = (await this.deps.logs.leavesAbout(this.deps.origin, licenceId)).map((l) => JSON.parse(l.data) as { kind: string; status?: string; time?: string });
+    const vaultChange = leaves.filter((l) => l.kind === 'licence.status' && l.time !== undefined && Date.parse(l.time) <= asked).at(-1);
     const record = await this.deps.ledger.getLicenceStatus(licenceId, at);
-    let basis: 'ledger-status' | 'anchored-issuance' | 'none' = 'none';
-    let ledgerStatus: string | null = null;
-    let ledgerTxId: string | null = null;
-    if (record) {
-      basis = 'ledger-status';
-      ledgerStatus = record.status;
-      ledgerTxId = record.txId;
-    } else if (Date.parse(licence.issuedAt) <= at.getTime()) {
-      const anchor = await this.issuanceAnchor(licenceId);
-      if (anchor) {
-        basis = 'anchored-issuance';
-        ledgerStatus = 'active';
-        ledgerTxId = anchor.txId;
-      }
+    if (vaultChange) {
+      const onLedger = record && Date.parse(record.changedAt) === Date.parse(vaultChange.time!) && record.status === vaultChange.status;
+      if (!onLedger) return answer({ basis: 'pending-on-ledger', ledgerStatus: record?.status ?? null, txId: record?.txId ?? null, recordedAt: record?.recordedAt ?? null, pendingChange: { status: vaultChange.status!, changedAt: vaultChange.time! } });
     }
-    return { licenceId, at: at.toISOString(), basis, ledgerStatus, ledgerTxId, withinValidityWindow, valid: ledgerStatus === 'active' && withinValidityWindow };
+    if (record) return answer({ basis: 'ledger-status', ledgerStatus: record.status, txId: record.txId, recordedAt: record.recordedAt });
+    const anchor = await this.issuanceAnchor(licenceId);
+    if (!anchor) return answer({ basis: 'pending-on-ledger', pendingChange: { status: 'active', changedAt: licence.issuedAt } });
+    return answer({ basis: 'anchored-issuance', ledgerStatus: 'active', txId: anchor.txId, recordedAt: anchor.anchoredAt });
   }
 
   private async issuanceAnchor(licenceId: string) {
@@ -202,7 +230,7 @@ export class TransparencyService {
     return {
       ledger: this.deps.ledger.kind,
       anchoredCheckpoint: anchored ? { origin: anchored.origin, size: anchored.size, rootHashBase64: base64Encode(anchored.rootHash), txId: anchored.txId, anchoredAt: anchored.anchoredAt } : null,
-      licenceStatus: status ? { status: status.status, changedAt: status.changedAt, txId: status.txId } : null,
+      licenceStatus: status ? { status: status.status, changedAt: status.changedAt, recordedAt: status.recordedAt, txId: status.txId } : null,
     };
   }
 }

@@ -3,31 +3,28 @@
  * detached, SHA-256, signed attributes content-type, message-digest and
  * signing-certificate-v2 (RFC 5035), RSA PKCS#1 v1.5 signature over the DER
  * of the signed attributes re-tagged as SET (RFC 5652 §5.4).
+ * Read with @peculiar/asn1-cms behind the strict-DER gate of ./der.ts; the
+ * signed attributes and the certificates are kept as their received bytes.
  * Pure: no Buffer, no node APIs.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-
-import { bytesEqual } from './bytes.ts';
+import { MessageDigest, SignedData, SigningTime } from '@peculiar/asn1-cms';
+import type { SignerInfo } from '@peculiar/asn1-cms';
 import {
-  DerError,
-  Tag,
-  TagClass,
-  children,
-  encoded,
-  expectSequence,
-  expectSet,
-  expectTag,
-  is,
-  parseDer,
-  readIntegerBytes,
-  readOctetString,
-  readOid,
-  readSmallInteger,
-  readTime,
-} from './der.ts';
-import type { DerNode } from './der.ts';
+  AsnIntegerArrayBufferConverter,
+  AsnProp,
+  AsnPropTypes,
+  AsnType,
+  AsnTypeTypes,
+  OctetString,
+} from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier as AsnAlgorithmIdentifier, GeneralNames, PolicyInformation } from '@peculiar/asn1-x509';
+
+import { bytesEqual } from '../proofs/bytes.ts';
+import { DerError, decodeDer, elements, fromNode, isContextTag, parseDerAs, rawBytes } from './der.ts';
+import type { Asn1Node } from './der.ts';
 import { verifyRsaPkcs1Sha256 } from './rsa.ts';
-import { OID as X509_OID, hasNullOrAbsentParameters, parseAlgorithmIdentifier, parseCertificate } from './x509.ts';
+import { OID as X509_OID, algorithmIdentifier, certificateFromNode, hasNullOrAbsentParameters } from './x509.ts';
 import type { AlgorithmIdentifier, Certificate } from './x509.ts';
 
 export const CMS_OID = {
@@ -45,7 +42,8 @@ export const CMS_OID = {
 
 export interface SignedAttribute {
   readonly oid: string;
-  readonly values: readonly DerNode[];
+  /** DER of each value, as received. */
+  readonly values: readonly Uint8Array[];
 }
 
 export interface ParsedSignedData {
@@ -76,7 +74,47 @@ function cmsFail(message: string): never {
   throw new CmsError(message);
 }
 
-function singleValue(attrs: readonly SignedAttribute[], oid: string, name: string): DerNode | undefined {
+// Schemas the verifier needs that asn1-cms does not define, declared with its decorators (called as
+// functions, in field order). A ContentInfo whose content is typed as SignedData (asn1-cms types it ANY):
+// one decode and one exactness check (der.ts fromNode) cover the whole CMS.
+class SignedDataContentInfo {
+  contentType = '';
+  content = new SignedData();
+}
+AsnProp({ type: AsnPropTypes.ObjectIdentifier })(SignedDataContentInfo.prototype, 'contentType');
+AsnProp({ type: SignedData, context: 0 })(SignedDataContentInfo.prototype, 'content');
+
+// The values of the content-type (RFC 5652 §11.1) and signing-certificate-v2 (RFC 5035 §5.4) attributes.
+class ContentTypeValue {
+  value = '';
+}
+AsnProp({ type: AsnPropTypes.ObjectIdentifier })(ContentTypeValue.prototype, 'value');
+AsnType({ type: AsnTypeTypes.Choice })(ContentTypeValue);
+
+class IssuerSerial {
+  issuer = new GeneralNames();
+  serialNumber = new ArrayBuffer(0);
+}
+AsnProp({ type: GeneralNames })(IssuerSerial.prototype, 'issuer');
+AsnProp({ type: AsnPropTypes.Integer, converter: AsnIntegerArrayBufferConverter })(IssuerSerial.prototype, 'serialNumber');
+
+class EssCertIdV2 {
+  hashAlgorithm?: AsnAlgorithmIdentifier; // DEFAULT {algorithm id-sha256}
+  certHash = new OctetString();
+  issuerSerial?: IssuerSerial;
+}
+AsnProp({ type: AsnAlgorithmIdentifier, optional: true })(EssCertIdV2.prototype, 'hashAlgorithm');
+AsnProp({ type: OctetString })(EssCertIdV2.prototype, 'certHash');
+AsnProp({ type: IssuerSerial, optional: true })(EssCertIdV2.prototype, 'issuerSerial');
+
+class SigningCertificateV2 {
+  certs: EssCertIdV2[] = [];
+  policies?: PolicyInformation[];
+}
+AsnProp({ type: EssCertIdV2, repeated: 'sequence' })(SigningCertificateV2.prototype, 'certs');
+AsnProp({ type: PolicyInformation, repeated: 'sequence', optional: true })(SigningCertificateV2.prototype, 'policies');
+
+function singleValue(attrs: readonly SignedAttribute[], oid: string, name: string): Uint8Array | undefined {
   const matching = attrs.filter((a) => a.oid === oid);
   if (matching.length === 0) return undefined;
   const [attr] = matching;
@@ -85,90 +123,82 @@ function singleValue(attrs: readonly SignedAttribute[], oid: string, name: strin
   return attr.values[0];
 }
 
+const smallInteger = (v: unknown, what: string): number => {
+  if (typeof v !== 'number' || v < 0) throw new DerError(`${what}: INTEGER out of range`);
+  return v;
+};
+
 // Why: RFC 5652 §5.1-5.3 structure of a ContentInfo carrying SignedData with exactly one SignerInfo.
 export function parseSignedData(cmsDer: Uint8Array): ParsedSignedData {
-  const ci = children(expectSequence(parseDer(cmsDer), 'ContentInfo'));
-  if (readOid(ci[0], 'ContentInfo.contentType') !== CMS_OID.signedData) cmsFail('ContentInfo is not id-signedData');
-  const explicit = expectTag(ci[1], TagClass.CONTEXT, 0, 'ContentInfo.content');
-  const [sdNode, ...afterSd] = children(explicit);
-  if (afterSd.length > 0 || ci.length !== 2) cmsFail('ContentInfo has unexpected elements');
-  const sd = children(expectSequence(sdNode, 'SignedData'));
-  readSmallInteger(sd[0], 'SignedData.version');
-  expectSet(sd[1], 'SignedData.digestAlgorithms');
-  const eci = children(expectSequence(sd[2], 'SignedData.encapContentInfo'));
-  const eContentType = readOid(eci[0], 'EncapsulatedContentInfo.eContentType');
-  if (eci.length > 1) cmsFail('SignedData is not detached: eContent is present');
-  let p = 3;
+  // One strict-DER check and one exactness check over the whole CMS, certificates and attributes included.
+  const root = decodeDer(cmsDer, 'ContentInfo');
+  const ci = fromNode(root, SignedDataContentInfo, 'ContentInfo (SignedData)');
+  if (ci.contentType !== CMS_OID.signedData) cmsFail('ContentInfo is not id-signedData');
+  const sd = ci.content;
+  const [sdNode] = elements(elements(root, 'ContentInfo')[1], 'ContentInfo.content');
+  smallInteger(sd.version, 'SignedData.version');
+  const eContentType = sd.encapContentInfo.eContentType;
+  if (sd.encapContentInfo.eContent !== undefined) cmsFail('SignedData is not detached: eContent is present');
+  // Certificates with their received bytes (their hash is bound by signing-certificate-v2); the library's
+  // reading of each is reused, in the same order as the elements.
+  const sdItems = elements(sdNode, 'SignedData');
+  const certsNode = sdItems.find((n) => isContextTag(n, 0));
+  const certNodes = certsNode ? elements(certsNode, 'SignedData.certificates') : [];
   const certificates: Certificate[] = [];
-  if (is(sd[p], TagClass.CONTEXT, 0, true)) {
-    for (const choice of children(sd[p] as DerNode)) {
-      if (!is(choice, TagClass.UNIVERSAL, Tag.SEQUENCE, true)) continue; // attribute / other certificate formats
-      certificates.push(parseCertificate(encoded(choice)));
-    }
-    p++;
-  }
-  if (is(sd[p], TagClass.CONTEXT, 1, true)) p++; // revocation info choices: not used here
-  const signerInfos = children(expectSet(sd[p], 'SignedData.signerInfos'));
-  if (sd.length !== p + 1) cmsFail('SignedData has unexpected trailing elements');
-  if (signerInfos.length !== 1) cmsFail(`expected exactly one SignerInfo, found ${signerInfos.length}`);
+  certNodes.forEach((node, i) => {
+    const parsed = sd.certificates?.[i]?.certificate;
+    if (parsed !== undefined) certificates.push(certificateFromNode(node, parsed)); // else attribute / other formats
+  });
+  if (sd.signerInfos.length !== 1) cmsFail(`expected exactly one SignerInfo, found ${sd.signerInfos.length}`);
+  const si = sd.signerInfos[0] as SignerInfo;
+  const [siNode] = elements(sdItems[sdItems.length - 1], 'SignedData.signerInfos');
+  const siItems = elements(siNode, 'SignerInfo');
 
-  const si = children(expectSequence(signerInfos[0], 'SignerInfo'));
-  const siVersion = readSmallInteger(si[0], 'SignerInfo.version');
-  const sid = si[1];
+  const siVersion = smallInteger(si.version, 'SignerInfo.version');
   let signerCert: Certificate | undefined;
   if (siVersion === 1) {
-    const [issuer, serial, ...rest] = children(expectSequence(sid, 'SignerInfo.sid (IssuerAndSerialNumber)'));
-    if (rest.length > 0) cmsFail('IssuerAndSerialNumber has unexpected elements');
-    const issuerDer = encoded(expectSequence(issuer, 'IssuerAndSerialNumber.issuer'));
-    const serialBytes = readIntegerBytes(serial, 'IssuerAndSerialNumber.serialNumber');
+    const ias = si.sid.issuerAndSerialNumber;
+    if (ias === undefined) cmsFail('SignerInfo version 1 needs an IssuerAndSerialNumber sid');
+    const [issuerNode] = elements(siItems[1], 'IssuerAndSerialNumber');
+    const issuerDer = rawBytes(issuerNode as Asn1Node);
+    const serialBytes = new Uint8Array(ias.serialNumber);
     signerCert = certificates.find((c) => bytesEqual(c.issuerDer, issuerDer) && bytesEqual(c.serial, serialBytes));
   } else if (siVersion === 3) {
-    const ski = expectTag(sid, TagClass.CONTEXT, 0, 'SignerInfo.sid (SubjectKeyIdentifier)');
-    const skiBytes = ski.buf.subarray(ski.contentStart, ski.end);
+    const ski = si.sid.subjectKeyIdentifier;
+    if (ski === undefined) cmsFail('SignerInfo version 3 needs a SubjectKeyIdentifier sid');
+    const skiBytes = new Uint8Array(ski.buffer);
     signerCert = certificates.find((c) => c.subjectKeyIdentifier !== undefined && bytesEqual(c.subjectKeyIdentifier, skiBytes));
   } else {
     cmsFail(`unsupported SignerInfo version ${siVersion}`);
   }
   if (signerCert === undefined) cmsFail('the signer certificate is not included in SignedData.certificates');
 
-  const digestAlgorithm = parseAlgorithmIdentifier(si[2], 'SignerInfo.digestAlgorithm');
-  const attrsNode = si[3];
-  if (!is(attrsNode, TagClass.CONTEXT, 0, true)) cmsFail('SignerInfo has no signed attributes');
-  const signedAttrs: SignedAttribute[] = [];
-  for (const attr of children(attrsNode)) {
-    const [type, values, ...rest] = children(expectSequence(attr, 'Attribute'));
-    if (rest.length > 0) cmsFail('Attribute has unexpected elements');
-    const oid = readOid(type, 'Attribute.attrType');
-    signedAttrs.push({ oid, values: children(expectSet(values, `Attribute ${oid} values`)) });
-  }
+  const attrsNode = siItems.find((n) => isContextTag(n, 0));
+  if (si.signedAttrs === undefined || attrsNode === undefined) cmsFail('SignerInfo has no signed attributes');
+  const signedAttrs: SignedAttribute[] = si.signedAttrs.map((a) => ({ oid: a.attrType, values: a.attrValues.map((v) => new Uint8Array(v)) }));
   if (signedAttrs.length === 0) cmsFail('signed attributes are empty');
   // RFC 5652 §5.4: the signature is computed over the DER of the SET OF, i.e. tag 0x31 instead of [0] IMPLICIT (0xA0).
-  const signedAttrsDer = encoded(attrsNode).slice();
+  // The received bytes: asn1-cms declares SignerInfo.signedAttrsRaw, but asn1-schema 2.11.1 never fills it.
+  const signedAttrsDer = rawBytes(attrsNode).slice();
   signedAttrsDer[0] = 0x31;
-
-  const signatureAlgorithm = parseAlgorithmIdentifier(si[4], 'SignerInfo.signatureAlgorithm');
-  const signature = readOctetString(si[5], 'SignerInfo.signature');
-  if (si.length > 7 || (si.length === 7 && !is(si[6], TagClass.CONTEXT, 1, true))) {
-    cmsFail('SignerInfo has unexpected trailing elements');
-  }
 
   const ctValue = singleValue(signedAttrs, CMS_OID.contentType, 'content-type');
   if (ctValue === undefined) cmsFail('signed attribute content-type is missing');
-  const ct = readOid(ctValue, 'content-type');
+  const ct = parseDerAs(ctValue, ContentTypeValue, 'content-type').value;
   if (ct !== eContentType) cmsFail(`content-type attribute ${ct} differs from eContentType ${eContentType}`);
   const mdValue = singleValue(signedAttrs, CMS_OID.messageDigest, 'message-digest');
   if (mdValue === undefined) cmsFail('signed attribute message-digest is missing');
-  const messageDigest = readOctetString(mdValue, 'message-digest');
+  const messageDigest = new Uint8Array(parseDerAs(mdValue, MessageDigest, 'message-digest').buffer);
   const stValue = singleValue(signedAttrs, CMS_OID.signingTime, 'signing-time');
-  const signingTime = stValue === undefined ? undefined : readTime(stValue, 'signing-time');
+  const signingTime = stValue === undefined ? undefined : parseDerAs(stValue, SigningTime, 'signing-time').getTime();
 
   return {
     eContentType,
     certificates,
     signerCert,
-    digestAlgorithm,
-    signatureAlgorithm,
-    signature,
+    digestAlgorithm: algorithmIdentifier(si.digestAlgorithm),
+    signatureAlgorithm: algorithmIdentifier(si.signatureAlgorithm),
+    signature: new Uint8Array(si.signature.buffer),
     signedAttrs,
     signedAttrsDer,
     messageDigest,
@@ -209,39 +239,28 @@ export function signedDataProblem(sd: ParsedSignedData, contentDigest: Uint8Arra
 
 // Why: RFC 5035 §3 / ETSI EN 319 122-1 §5.2.2: the first ESSCertIDv2 identifies the signer certificate (certHash, optional issuerSerial).
 function signingCertificateV2Problem(sd: ParsedSignedData): string | undefined {
-  let value: DerNode | undefined;
+  let value: Uint8Array | undefined;
   try {
     value = singleValue(sd.signedAttrs, CMS_OID.signingCertificateV2, 'signing-certificate-v2');
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
   if (value === undefined) return 'signed attribute signing-certificate-v2 is missing';
+  let first: EssCertIdV2 | undefined;
   try {
-    const [certs] = children(expectSequence(value, 'SigningCertificateV2'));
-    const [first] = children(expectSequence(certs, 'SigningCertificateV2.certs'));
-    const items = children(expectSequence(first, 'ESSCertIDv2'));
-    let i = 0;
-    let hashOid: string = CMS_OID.sha256; // DEFAULT {algorithm id-sha256}
-    if (is(items[0], TagClass.UNIVERSAL, Tag.SEQUENCE, true)) {
-      const alg = parseAlgorithmIdentifier(items[0], 'ESSCertIDv2.hashAlgorithm');
-      hashOid = alg.oid;
-      i = 1;
-    }
-    if (hashOid !== CMS_OID.sha256) return `ESSCertIDv2 hash algorithm ${hashOid} is not supported (only SHA-256)`;
-    const certHash = readOctetString(items[i], 'ESSCertIDv2.certHash');
-    if (!bytesEqual(certHash, sha256(sd.signerCert.der))) {
-      return 'signing-certificate-v2 certHash does not match the signer certificate';
-    }
-    const issuerSerial = items[i + 1];
-    if (issuerSerial !== undefined) {
-      const [, serial] = children(expectSequence(issuerSerial, 'ESSCertIDv2.issuerSerial'));
-      if (!bytesEqual(readIntegerBytes(serial, 'IssuerSerial.serialNumber'), sd.signerCert.serial)) {
-        return 'signing-certificate-v2 issuerSerial does not match the signer certificate';
-      }
-    }
-    return undefined;
+    first = parseDerAs(value, SigningCertificateV2, 'SigningCertificateV2').certs[0];
   } catch (err) {
     if (err instanceof DerError) return `signing-certificate-v2 is malformed: ${err.message}`;
     throw err;
   }
+  if (first === undefined) return 'signing-certificate-v2 is malformed: no ESSCertIDv2';
+  const hashOid = first.hashAlgorithm?.algorithm ?? CMS_OID.sha256;
+  if (hashOid !== CMS_OID.sha256) return `ESSCertIDv2 hash algorithm ${hashOid} is not supported (only SHA-256)`;
+  if (!bytesEqual(new Uint8Array(first.certHash.buffer), sha256(sd.signerCert.der))) {
+    return 'signing-certificate-v2 certHash does not match the signer certificate';
+  }
+  if (first.issuerSerial !== undefined && !bytesEqual(new Uint8Array(first.issuerSerial.serialNumber), sd.signerCert.serial)) {
+    return 'signing-certificate-v2 issuerSerial does not match the signer certificate';
+  }
+  return undefined;
 }

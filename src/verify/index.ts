@@ -10,7 +10,7 @@ export type {
 } from './licence-verifier.ts';
 export { parseReceipt, parseLeafData } from './receipt.ts';
 export type { Receipt, ReceiptAnchor, LeafFields } from './receipt.ts';
-export { LicenceVerificationError, isLicenceVerificationError } from './failure.ts';
-export type { VerificationCode } from './failure.ts';
+export { VerificationError, isVerificationError } from '../proofs/verification-error.ts';
+export type { VerificationErrorCode as VerificationCode } from '../proofs/verification-error.ts';
 export { extractPdfSignature } from './pdf-signature.ts';
 export type { PdfSignature } from './pdf-signature.ts';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 
 import { extractSignature, signPdfPades } from '../pdf/pades.ts';
-import { base64Encode, generateCheckpointSigner, signCheckpoint } from '../transparency/checkpoint.ts';
+import { base64Encode, generateCheckpointSigner, signCheckpoint } from '../proofs/checkpoint.ts';
 import { consistencyProofSpan, verifyLicence } from './licence-verifier.ts';
 import type { CheckName, CheckOutcome, LedgerFacts, Receipt, VerificationReport } from './licence-verifier.ts';
 import { extractPdfSignature, parsePdfDate } from './pdf-signature.ts';

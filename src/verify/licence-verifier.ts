@@ -24,16 +24,16 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 
-import { base64Decode } from '../transparency/checkpoint-base64.ts';
-import { parseCheckpoint, verifyCheckpoint } from '../transparency/checkpoint.ts';
-import type { ParsedCheckpoint } from '../transparency/checkpoint.ts';
-import { HASH_SIZE, bytesEqual, hashLeaf, verifyConsistency, verifyInclusion } from '../transparency/merkle.ts';
-import { isVerificationError } from '../transparency/verification-error.ts';
+import { base64Decode } from '../proofs/base64.ts';
+import { parseCheckpoint, verifyCheckpoint } from '../proofs/checkpoint.ts';
+import type { ParsedCheckpoint } from '../proofs/checkpoint.ts';
+import { HASH_SIZE, hashLeaf, verifyConsistency, verifyInclusion } from '../proofs/merkle.ts';
+import { bytesEqual } from '../proofs/bytes.ts';
 import { CmsError, parseSignedData, signedDataProblem } from './cms.ts';
 import type { ParsedSignedData } from './cms.ts';
 import { DerError } from './der.ts';
-import { errorMessage, isLicenceVerificationError } from './failure.ts';
-import type { VerificationCode } from './failure.ts';
+import { errorMessage, isVerificationError } from '../proofs/verification-error.ts';
+import type { VerificationErrorCode as VerificationCode } from '../proofs/verification-error.ts';
 import { extractPdfSignature } from './pdf-signature.ts';
 import type { PdfSignature } from './pdf-signature.ts';
 import { decodeInclusionProof, decodeProofHashes, parseLeafData, parseReceipt } from './receipt.ts';
@@ -49,7 +49,7 @@ import {
 } from './x509.ts';
 import type { Certificate } from './x509.ts';
 
-export type { VerificationCode } from './failure.ts';
+export type { VerificationErrorCode as VerificationCode } from '../proofs/verification-error.ts';
 export type { Receipt, ReceiptAnchor } from './receipt.ts';
 
 export type CheckName = 'signature' | 'issuer' | 'documentHash' | 'inclusion' | 'checkpoint' | 'anchor' | 'status';
@@ -220,7 +220,7 @@ function checkSignature(pdf: Uint8Array): SignatureResult {
   try {
     pdfSignature = extractPdfSignature(pdf);
   } catch (err) {
-    if (isLicenceVerificationError(err)) return { outcome: failed('signature', err.code, err.message) };
+    if (isVerificationError(err)) return { outcome: failed('signature', err.code, err.message) };
     return { outcome: failed('signature', 'PDF_MALFORMED', errorMessage(err)) };
   }
   let signedData: ParsedSignedData;
@@ -314,7 +314,7 @@ function checkInclusion(
     const proof = decodeInclusionProof(receipt.inclusionProof);
     verifyInclusion(hashLeaf(utf8ToBytes(receipt.leafData)), receipt.leafIndex, receipt.treeSize, proof, checkpoint.rootHash);
   } catch (err) {
-    if (isVerificationError(err) || isLicenceVerificationError(err)) {
+    if (isVerificationError(err)) {
       return failed('inclusion', 'INCLUSION_PROOF_INVALID', err.message);
     }
     return failed('inclusion', 'INCLUSION_PROOF_INVALID', errorMessage(err));

@@ -4,8 +4,8 @@
  * signing time. `src/pdf/pades.ts#extractSignature` does the same with
  * Buffer; this one runs in browsers.
  */
-import { concatBytes, hexBytesDecode, indexOfAscii, lastIndexOfAscii, latin1 } from './bytes.ts';
-import { fail } from './failure.ts';
+import { concatBytes, hexBytesDecode, indexOfAscii, lastIndexOfAscii, latin1 } from '../proofs/bytes.ts';
+import { fail } from '../proofs/verification-error.ts';
 
 export interface PdfSignature {
   readonly byteRange: readonly [number, number, number, number];
@@ -24,7 +24,7 @@ const isWhite = (c: number | undefined): boolean =>
 
 /**
  * Finds the last /ByteRange and checks it covers the whole file except exactly
- * the /Contents hex string. Throws LicenceVerificationError: PDF_MALFORMED when
+ * the /Contents hex string. Throws VerificationError: PDF_MALFORMED when
  * there is no signature at all, SIGNATURE_INVALID when the signature
  * dictionary is malformed or does not cover the file.
  */

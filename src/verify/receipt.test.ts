@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 
-import { isLicenceVerificationError } from './failure.ts';
+import { isVerificationError } from '../proofs/verification-error.ts';
 import { parseLeafData, parseReceipt } from './receipt.ts';
 import type { Receipt } from './receipt.ts';
 
@@ -23,7 +23,7 @@ function malformed(input: unknown, message: RegExp): void {
   try {
     parseReceipt(input);
   } catch (err) {
-    expect(isLicenceVerificationError(err, 'RECEIPT_MALFORMED'), String(err)).to.equal(true);
+    expect(isVerificationError(err, 'RECEIPT_MALFORMED'), String(err)).to.equal(true);
     expect((err as Error).message).to.match(message);
     return;
   }

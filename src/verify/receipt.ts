@@ -2,13 +2,23 @@
  * The issuance receipt (GET /licences/{id}/receipt) and its strict parser.
  * Pure and browser-compatible: no `node:*`, no Buffer, no I/O.
  */
-import { base64Decode } from '../transparency/checkpoint-base64.ts';
-import { HASH_SIZE } from '../transparency/merkle.ts';
-import { fail } from './failure.ts';
-import type { LedgerAnchor } from '../transparency/log-types.ts';
-
-/** The ledger anchor as the service records it (one type for the service and the verifier). */
-export type ReceiptAnchor = LedgerAnchor;
+import { base64Decode } from '../proofs/base64.ts';
+import { HASH_SIZE } from '../proofs/merkle.ts';
+import { fail } from '../proofs/verification-error.ts';
+/**
+ * The ledger transaction that anchored the receipt's checkpoint, as the receipt carries it (the service's
+ * LedgerAnchor has this shape; the verifier defines what it reads, so it depends on no service code).
+ */
+export interface ReceiptAnchor {
+  network: string;
+  channel?: string;
+  chaincode?: string;
+  txId: string;
+  blockNumber: number | null;
+  anchoredAt: string;
+  /** Set when this checkpoint is covered by the anchor of a later checkpoint of this size. */
+  coveredBySize?: number;
+}
 
 export interface Receipt {
   licenceId: string;

@@ -6,7 +6,7 @@
  */
 import forge from 'node-forge';
 
-import { concatBytes, toBinaryString } from './bytes.ts';
+import { concatBytes, toBinaryString } from '../proofs/bytes.ts';
 
 /** Minimum RSA modulus size accepted. */
 export const MIN_RSA_BITS = 2048;

@@ -12,8 +12,8 @@ import { DEFAULT_FONT_PATHS, loadFontChain } from '../pdf/fonts.ts';
 import { signPdfPades } from '../pdf/pades.ts';
 import { renderLicencePdf, renderSignedLicencePdf } from '../pdf/render-licence.ts';
 import { sampleLicenceInput } from '../pdf/sample-input.ts';
-import { base64Encode, generateCheckpointSigner, signCheckpoint } from '../transparency/checkpoint.ts';
-import { CompactRange, buildConsistencyProof, buildInclusionProof, hashLeaf } from '../transparency/merkle.ts';
+import { base64Encode, generateCheckpointSigner, signCheckpoint } from '../proofs/checkpoint.ts';
+import { CompactRange, buildConsistencyProof, buildInclusionProof, hashLeaf } from '../proofs/merkle.ts';
 import type { LedgerFacts, Receipt, TrustPolicy } from './licence-verifier.ts';
 
 export const ORIGIN = 'licence-vault.test/licences';

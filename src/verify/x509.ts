@@ -1,31 +1,21 @@
 /**
- * X.509 certificate parsing (RFC 5280 §4.1) over exact DER bytes, and the
- * one-level chain check the verifier needs (signer cert issued directly by a
- * trusted issuer CA). Pure: no Buffer, no node APIs.
+ * X.509 certificates (RFC 5280 §4.1) read with @peculiar/asn1-x509 behind the strict-DER gate of
+ * ./der.ts, and the one-level chain check the verifier needs (signer cert issued directly by a
+ * trusted issuer CA). The CA signature is checked over the received TBSCertificate bytes, and names
+ * are compared as received bytes. Pure: no Buffer, no node APIs.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-
-import { bytesEqual } from './bytes.ts';
 import {
-  DerError,
-  Tag,
-  TagClass,
-  children,
-  encoded,
-  expectSequence,
-  expectTag,
-  is,
-  parseDer,
-  readBitString,
-  readBoolean,
-  readIntegerBytes,
-  readOctetString,
-  readOid,
-  readSmallInteger,
-  readString,
-  readTime,
-} from './der.ts';
-import type { DerNode } from './der.ts';
+  BasicConstraints as AsnBasicConstraints,
+  Certificate as AsnCertificate,
+  KeyUsage as AsnKeyUsage,
+  SubjectKeyIdentifier as AsnSubjectKeyIdentifier,
+} from '@peculiar/asn1-x509';
+import type { AlgorithmIdentifier as AsnAlgorithmIdentifier, Name as AsnName } from '@peculiar/asn1-x509';
+
+import { bytesEqual } from '../proofs/bytes.ts';
+import { DerError, decodeDer, elements, fromNode, isContextTag, parseDerAs, rawBytes } from './der.ts';
+import type { Asn1Node } from './der.ts';
 import { verifyRsaPkcs1Sha256 } from './rsa.ts';
 
 export const OID = {
@@ -119,12 +109,12 @@ export interface Certificate {
   readonly subjectKeyIdentifier?: Uint8Array;
 }
 
-export function parseAlgorithmIdentifier(node: DerNode | undefined, what: string): AlgorithmIdentifier {
-  const items = children(expectSequence(node, what));
-  if (items.length < 1 || items.length > 2) throw new DerError(`${what}: AlgorithmIdentifier must have 1 or 2 elements`);
-  const oid = readOid(items[0], `${what}.algorithm`);
-  const params = items[1];
-  return params === undefined ? { oid } : { oid, parameters: encoded(params) };
+const DER_NULL = Uint8Array.from([0x05, 0x00]);
+
+/** The library reads ANY parameters as their received bytes, and a NULL as null. */
+export function algorithmIdentifier(alg: AsnAlgorithmIdentifier): AlgorithmIdentifier {
+  if (alg.parameters === undefined) return { oid: alg.algorithm };
+  return { oid: alg.algorithm, parameters: alg.parameters === null ? DER_NULL : new Uint8Array(alg.parameters) };
 }
 
 /** True when parameters are absent or NULL. */
@@ -132,17 +122,16 @@ export function hasNullOrAbsentParameters(alg: AlgorithmIdentifier): boolean {
   return alg.parameters === undefined || (alg.parameters.length === 2 && alg.parameters[0] === 0x05 && alg.parameters[1] === 0);
 }
 
-function parseName(node: DerNode | undefined, what: string): NameAttribute[] {
-  const out: NameAttribute[] = [];
-  for (const rdn of children(expectSequence(node, what))) {
-    for (const atv of children(expectTag(rdn, TagClass.UNIVERSAL, Tag.SET, `${what} RDN`))) {
-      const [type, value, ...rest] = children(expectSequence(atv, `${what} attribute`));
-      if (rest.length > 0 || value === undefined) throw new DerError(`${what}: malformed AttributeTypeAndValue`);
-      const oid = readOid(type, `${what} attribute type`);
-      out.push({ oid, name: ATTRIBUTE_NAMES[oid] ?? oid, value: readString(value, `${what} ${ATTRIBUTE_NAMES[oid] ?? oid}`) });
-    }
-  }
-  return out;
+function nameAttributes(name: AsnName, what: string): NameAttribute[] {
+  return name.flatMap((rdn) =>
+    rdn.map((atv) => {
+      const label = ATTRIBUTE_NAMES[atv.type] ?? atv.type;
+      const v = atv.value;
+      const value = v.utf8String ?? v.printableString ?? v.ia5String ?? v.teletexString ?? v.bmpString ?? v.universalString;
+      if (value === undefined) throw new DerError(`${what} ${label}: unsupported string type`);
+      return { oid: atv.type, name: label, value };
+    }),
+  );
 }
 
 /** RFC 4514-style string (most specific RDN first), e.g. `CN=…,organizationIdentifier=NTRCN-…,O=…,C=CN`. */
@@ -162,98 +151,76 @@ export function nameAttribute(attrs: readonly NameAttribute[], oid: string): str
   return attrs.find((a) => a.oid === oid)?.value;
 }
 
-// Why: RFC 5280 §4.1 structure, read over the original bytes so the TBS signature is checked on exactly what was signed.
+// Why: RFC 5280 §4.1 structure; the parts that are signed or compared are kept as their received bytes.
 export function parseCertificate(der: Uint8Array): Certificate {
-  const root = parseDer(der);
-  const [tbs, sigAlgNode, sigValue, ...extra] = children(expectSequence(root, 'Certificate'));
-  if (extra.length > 0) throw new DerError('Certificate: unexpected trailing elements');
-  const tbsItems = children(expectSequence(tbs, 'TBSCertificate'));
-  let i = 0;
-  let version = 1;
-  if (is(tbsItems[0], TagClass.CONTEXT, 0, true)) {
-    const [v, ...more] = children(tbsItems[0]);
-    if (more.length > 0) throw new DerError('TBSCertificate.version: malformed');
-    version = readSmallInteger(v, 'TBSCertificate.version') + 1;
-    i = 1;
-  }
-  const serial = readIntegerBytes(tbsItems[i], 'TBSCertificate.serialNumber');
-  const tbsSignatureAlgorithm = parseAlgorithmIdentifier(tbsItems[i + 1], 'TBSCertificate.signature');
-  const issuerNode = expectSequence(tbsItems[i + 2], 'TBSCertificate.issuer');
-  const validityItems = children(expectSequence(tbsItems[i + 3], 'TBSCertificate.validity'));
-  if (validityItems.length !== 2) throw new DerError('TBSCertificate.validity: expected notBefore and notAfter');
-  const notBefore = readTime(validityItems[0], 'notBefore');
-  const notAfter = readTime(validityItems[1], 'notAfter');
-  const subjectNode = expectSequence(tbsItems[i + 4], 'TBSCertificate.subject');
-  const spki = expectSequence(tbsItems[i + 5], 'TBSCertificate.subjectPublicKeyInfo');
-  const extensions: Extension[] = [];
-  for (const item of tbsItems.slice(i + 6)) {
-    if (is(item, TagClass.CONTEXT, 1) || is(item, TagClass.CONTEXT, 2)) continue; // unique identifiers
-    if (is(item, TagClass.CONTEXT, 3, true)) {
-      if (version !== 3) throw new DerError('TBSCertificate: extensions require version 3');
-      const [list, ...more] = children(item);
-      if (more.length > 0) throw new DerError('TBSCertificate.extensions: malformed');
-      for (const ext of children(expectSequence(list, 'Extensions'))) {
-        const parts = children(expectSequence(ext, 'Extension'));
-        const oid = readOid(parts[0], 'Extension.extnID');
-        let critical = false;
-        let valueNode = parts[1];
-        if (is(parts[1], TagClass.UNIVERSAL, Tag.BOOLEAN)) {
-          critical = readBoolean(parts[1], `Extension ${oid} critical`);
-          valueNode = parts[2];
-        }
-        const value = readOctetString(valueNode, `Extension ${oid} extnValue`);
-        if (extensions.some((e) => e.oid === oid)) throw new DerError(`duplicate extension ${oid}`);
-        extensions.push({ oid, critical, value });
-      }
-      continue;
-    }
-    throw new DerError('TBSCertificate: unexpected element after subjectPublicKeyInfo');
-  }
-  const signatureAlgorithm = parseAlgorithmIdentifier(sigAlgNode, 'Certificate.signatureAlgorithm');
-  const sigBits = readBitString(sigValue, 'Certificate.signatureValue');
-  if (sigBits.unusedBits !== 0) throw new DerError('Certificate.signatureValue: unused bits');
+  return certificateFromNode(decodeDer(der, 'Certificate'));
+}
 
+/**
+ * A certificate from its decoded element. `parsed`: the library's reading of that element when the
+ * enclosing structure already went through fromNode (e.g. SignedData.certificates).
+ */
+export function certificateFromNode(node: Asn1Node, parsed?: AsnCertificate): Certificate {
+  const cert = parsed ?? fromNode(node, AsnCertificate, 'Certificate');
+  const tbs = cert.tbsCertificate;
+  if (typeof tbs.version !== 'number' || tbs.version < 0) throw new DerError('TBSCertificate.version: INTEGER out of range');
+  const version = tbs.version + 1;
+  // Received bytes: TBSCertificate (what the CA signed; the library's tbsCertificateRaw is this view),
+  // issuer and subject Names (compared byte for byte), SubjectPublicKeyInfo (the RSA key).
+  const [tbsNode] = elements(node, 'Certificate');
+  const tbsItems = elements(tbsNode, 'TBSCertificate');
+  const k = isContextTag(tbsItems[0], 0) ? 1 : 0; // [0] EXPLICIT version, absent for v1
+  const raw = (i: number, what: string): Uint8Array => {
+    const item = tbsItems[k + i];
+    if (item === undefined) throw new DerError(`TBSCertificate.${what}: missing`);
+    return rawBytes(item);
+  };
+
+  const extensions: Extension[] = [];
+  if (tbs.extensions !== undefined && version !== 3) throw new DerError('TBSCertificate: extensions require version 3');
+  for (const e of tbs.extensions ?? []) {
+    if (extensions.some((x) => x.oid === e.extnID)) throw new DerError(`duplicate extension ${e.extnID}`);
+    extensions.push({ oid: e.extnID, critical: e.critical, value: new Uint8Array(e.extnValue.buffer) });
+  }
   const ext = (oid: string): Extension | undefined => extensions.find((e) => e.oid === oid);
   let basicConstraints: Certificate['basicConstraints'];
   const bcExt = ext(OID.basicConstraints);
   if (bcExt) {
-    const items = children(expectSequence(parseDer(bcExt.value), 'BasicConstraints'));
-    let cA = false;
-    let j = 0;
-    if (is(items[0], TagClass.UNIVERSAL, Tag.BOOLEAN)) {
-      cA = readBoolean(items[0], 'BasicConstraints.cA');
-      j = 1;
-    }
-    const pathLen = items[j] === undefined ? undefined : readSmallInteger(items[j], 'BasicConstraints.pathLenConstraint');
-    basicConstraints = pathLen === undefined ? { cA } : { cA, pathLen };
+    const bc = parseDerAs(bcExt.value, AsnBasicConstraints, 'BasicConstraints');
+    const pathLen = bc.pathLenConstraint;
+    if (pathLen !== undefined && (typeof pathLen !== 'number' || pathLen < 0)) throw new DerError('BasicConstraints.pathLenConstraint: INTEGER out of range');
+    basicConstraints = pathLen === undefined ? { cA: bc.cA } : { cA: bc.cA, pathLen };
   }
   let keyUsage: Set<number> | undefined;
   const kuExt = ext(OID.keyUsage);
   if (kuExt) {
-    const { bytes } = readBitString(parseDer(kuExt.value), 'KeyUsage');
+    const bytes = new Uint8Array(parseDerAs(kuExt.value, AsnKeyUsage, 'KeyUsage').value);
     keyUsage = new Set();
     bytes.forEach((b, byteIndex) => {
       for (let bit = 0; bit < 8; bit++) if ((b & (0x80 >> bit)) !== 0) keyUsage?.add(byteIndex * 8 + bit);
     });
   }
   const skiExt = ext(OID.subjectKeyIdentifier);
-  const subjectKeyIdentifier = skiExt ? readOctetString(parseDer(skiExt.value), 'SubjectKeyIdentifier') : undefined;
+  const subjectKeyIdentifier = skiExt
+    ? new Uint8Array(parseDerAs(skiExt.value, AsnSubjectKeyIdentifier, 'SubjectKeyIdentifier').buffer)
+    : undefined;
 
   return {
-    der,
-    tbsDer: encoded(tbs as DerNode),
+    der: rawBytes(node),
+    tbsDer: rawBytes(tbsNode as Asn1Node),
     version,
-    serial,
-    tbsSignatureAlgorithm,
-    signatureAlgorithm,
-    signature: sigBits.bytes,
-    issuerDer: encoded(issuerNode),
-    subjectDer: encoded(subjectNode),
-    issuer: parseName(issuerNode, 'issuer'),
-    subject: parseName(subjectNode, 'subject'),
-    notBefore,
-    notAfter,
-    spkiDer: encoded(spki),
+    serial: new Uint8Array(tbs.serialNumber),
+    tbsSignatureAlgorithm: algorithmIdentifier(tbs.signature),
+    signatureAlgorithm: algorithmIdentifier(cert.signatureAlgorithm),
+    // A BIT STRING with unused bits does not re-encode from the library's value: refused by fromNode.
+    signature: new Uint8Array(cert.signatureValue),
+    issuerDer: raw(2, 'issuer'),
+    subjectDer: raw(4, 'subject'),
+    issuer: nameAttributes(tbs.issuer, 'issuer'),
+    subject: nameAttributes(tbs.subject, 'subject'),
+    notBefore: tbs.validity.notBefore.getTime(),
+    notAfter: tbs.validity.notAfter.getTime(),
+    spkiDer: raw(5, 'subjectPublicKeyInfo'),
     extensions,
     ...(basicConstraints ? { basicConstraints } : {}),
     ...(keyUsage ? { keyUsage } : {}),

@@ -12,7 +12,7 @@ import { openTestDatabase, skipUnlessAvailable, TEST_ENGINES } from '../support/
 import type { TestDatabase } from '../support/databases.ts';
 import { insertIssuer, ISSUER, LOG, licenceRecord } from '../support/licence-records.ts';
 
-const statusEffects = (id: string) => ({ log: [{ origin: LOG, subject: id, leaf: { kind: 'licence.status', licenceId: id } }], ledger: [{ licenceId: id, status: 'x', reasonSha256: 'e'.repeat(64) }] });
+const statusEffects = (id: string) => ({ log: [{ origin: LOG, subject: id, leaf: { kind: 'licence.status', licenceId: id } }], ledger: [{ licenceId: id, status: 'suspended' as const, reasonSha256: 'e'.repeat(64), changedAt: '2026-02-01T00:00:00.000Z' }] });
 const leavesAbout = async (db: TestDatabase['db'], id: string) => (await db('log_leaves').where({ subject: id }).orderBy('leaf_index')).map((r) => JSON.parse(r.leaf_data).kind);
 
 for (const engine of TEST_ENGINES) {
@@ -104,10 +104,10 @@ for (const engine of TEST_ENGINES) {
     });
 
     it('appends log leaves without gaps or duplicates under concurrent writers, with correct roots', async () => {
-      const { LogStore } = await import('../../src/transparency/log-store.ts');
-      const { rootFromLeafHashes, hashLeaf, verifyInclusion, verifyConsistency } = await import('../../src/transparency/merkle.ts');
+      const { KnexLogStore } = await import('../../src/log/log-store.ts');
+      const { rootFromLeafHashes, hashLeaf, verifyInclusion, verifyConsistency } = await import('../../src/proofs/merkle.ts');
       const store = createLicenceStore(t.db);
-      const logs = new LogStore(t.db);
+      const logs = new KnexLogStore(t.db);
       const before = await logs.size(LOG);
       await Promise.all(Array.from({ length: 25 }, (_, i) => store.insert(licenceRecord(`FB.111101050000100149.00000009${String(i).padStart(2, '0')}.01.X`))));
       const size = await logs.size(LOG);
@@ -123,10 +123,10 @@ for (const engine of TEST_ENGINES) {
     });
 
     it('appends batches of any size at any tree size with the same roots as one leaf at a time', async () => {
-      const { appendLeaves, LogStore } = await import('../../src/transparency/log-store.ts');
-      const { rootFromLeafHashes, hashLeaf } = await import('../../src/transparency/merkle.ts');
+      const { appendLeaves, KnexLogStore } = await import('../../src/log/log-store.ts');
+      const { rootFromLeafHashes, hashLeaf } = await import('../../src/proofs/merkle.ts');
       const origin = `test/batches-${engine}`;
-      const logs = new LogStore(t.db);
+      const logs = new KnexLogStore(t.db);
       // batch sizes chosen to start at odd, even and power-of-two sizes and to complete deep subtrees
       const batches = [1, 1, 3, 1, 8, 2, 17, 5, 32, 1, 63];
       const hashes: Uint8Array[] = [];

@@ -3,6 +3,7 @@
  * final run, exactly the expected licences exist, each once, with exactly one log leaf each, and the log
  * has no gap. Runs on PostgreSQL (the production engine; skipped loudly where it is missing, not on CI).
  */
+import { childEnvironment } from '../support/child-environment.ts';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -45,7 +46,7 @@ describe('digitization survives kill -9', function () {
   const runCli = (manifest: string, scans: string, kill: { afterProgress: boolean; afterMs: number } | null) =>
     new Promise<{ code: number | null; signal: string | null; stdout: string }>((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'digitize', manifest, '--scans', scans, '--no-progress', '--error-report', path.join(dir, 'errors.csv')], {
-        env: { ...process.env, DATABASE_URL: t.url!, DATA_DIR: path.join(dir, 'data'), SEED_DEV_DATA: 'true', RENDER_WORKERS: '2', LOG_LEVEL: 'silent' },
+        env: childEnvironment({ DATABASE_URL: t.url!, DATA_DIR: path.join(dir, 'data'), SEED_DEV_DATA: 'true', RENDER_WORKERS: '2', LOG_LEVEL: 'silent' }),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { digitize } from '../../src/digitize/digitize-pipeline.ts';
 import type { DigitizeSummary } from '../../src/digitize/digitize-pipeline.ts';
-import { LicenceTypeCatalogue } from '../../src/licence-types/catalogue.ts';
+import { LicenceTypeCatalogue } from '../../src/catalogue/catalogue.ts';
 import { extractSignature } from '../../src/pdf/pades.ts';
 import { TestVault } from '../support/test-vault.ts';
 import { generateMessyManifest } from './messy-manifest-generator.ts';

@@ -9,7 +9,7 @@ import type { ManifestReadInfo } from '../../src/digitize/manifest-reader.ts';
 import { normaliseRow, sourceKey } from '../../src/digitize/row-normaliser.ts';
 import type { NormaliseContext } from '../../src/digitize/row-normaliser.ts';
 import { loadScan, ScanError } from '../../src/digitize/scan-reader.ts';
-import { LicenceTypeCatalogue } from '../../src/licence-types/catalogue.ts';
+import { LicenceTypeCatalogue } from '../../src/catalogue/catalogue.ts';
 import { getDefaultFontChain } from '../../src/pdf/fonts.ts';
 import { generateMessyManifest, TODAY } from './messy-manifest-generator.ts';
 import type { ExpectedCounts, GeneratedManifest, MessyManifestOptions } from './messy-manifest-generator.ts';

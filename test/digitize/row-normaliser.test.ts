@@ -3,7 +3,7 @@ import { parseHistoricDate } from '../../src/digitize/historic-dates.ts';
 import { normaliseRow } from '../../src/digitize/row-normaliser.ts';
 import type { NormaliseContext, NormaliseResult } from '../../src/digitize/row-normaliser.ts';
 import { computeResidentIdCheck } from '../../src/identity/resident-id.ts';
-import { LicenceTypeCatalogue } from '../../src/licence-types/catalogue.ts';
+import { LicenceTypeCatalogue } from '../../src/catalogue/catalogue.ts';
 import { getDefaultFontChain } from '../../src/pdf/fonts.ts';
 
 const catalogue = LicenceTypeCatalogue.load();

@@ -6,9 +6,9 @@
 import crypto from 'node:crypto';
 import { expect } from 'chai';
 import { verifyConsentArtefact } from '../../src/consent/consent-artefact.ts';
-import { verifyDisclosedField } from '../../src/licences/field-commitments.ts';
-import { base64Decode, verifyCheckpoint } from '../../src/transparency/checkpoint.ts';
-import { hashLeaf, verifyInclusion } from '../../src/transparency/merkle.ts';
+import { verifyDisclosedField } from '../../src/proofs/field-commitments.ts';
+import { base64Decode, verifyCheckpoint } from '../../src/proofs/checkpoint.ts';
+import { hashLeaf, verifyInclusion } from '../../src/proofs/merkle.ts';
 import { accessRecordSha256 } from '../../src/exchange/exchange-store.ts';
 import { businessLicenceRequest, DEPARTMENTS, HOLDERS, PUBLIC_BASE_URL, TestVault } from '../support/test-vault.ts';
 

@@ -9,7 +9,7 @@ import { EmbeddedLedger } from '../../src/ledger/embedded-ledger.ts';
 import { FabricLedger, fabricConfigFromEnv } from '../../src/ledger/fabric-ledger.ts';
 import type { Ledger } from '../../src/ledger/ledger.ts';
 import { LedgerError } from '../../src/ledger/ledger.ts';
-import { buildConsistencyProof, hashLeaf, rootFromLeafHashes } from '../../src/transparency/merkle.ts';
+import { buildConsistencyProof, hashLeaf, rootFromLeafHashes } from '../../src/proofs/merkle.ts';
 import { openTestDatabase } from '../support/databases.ts';
 import type { TestDatabase } from '../support/databases.ts';
 
@@ -108,11 +108,11 @@ for (const adapter of adapters) {
     it('keeps licence status with history and answers "status at time T"', async () => {
       const id = `BL.111101050000100149.${String(Date.now()).slice(-10)}.01.X`;
       expect(await ledger.getLicenceStatus(id)).to.equal(null);
-      await ledger.setLicenceStatus(id, 'active', 'a'.repeat(64));
+      await ledger.setLicenceStatus({ licenceId: id, status: 'active', reasonSha256: 'a'.repeat(64), changedAt: new Date().toISOString() });
       await new Promise((r) => setTimeout(r, 20));
       const between = new Date();
       await new Promise((r) => setTimeout(r, 20));
-      await ledger.setLicenceStatus(id, 'revoked', 'b'.repeat(64));
+      await ledger.setLicenceStatus({ licenceId: id, status: 'revoked', reasonSha256: 'b'.repeat(64), changedAt: new Date().toISOString() });
       expect((await ledger.getLicenceStatus(id))?.status).to.equal('revoked');
       expect((await ledger.getLicenceStatus(id, between))?.status).to.equal('active');
       expect((await ledger.statusHistory(id)).map((h) => h.status)).to.deep.equal(['active', 'revoked']);
@@ -129,7 +129,7 @@ describe('embedded ledger hash chain', () => {
 
   it('verifies its chain and detects an altered entry', async () => {
     const ledger = new EmbeddedLedger(t.db, crypto.randomBytes(32));
-    for (let i = 0; i < 5; i++) await ledger.setLicenceStatus(`L${i}`, 'active', 'c'.repeat(64));
+    for (let i = 0; i < 5; i++) await ledger.setLicenceStatus({ licenceId: `L${i}`, status: 'active', reasonSha256: 'c'.repeat(64), changedAt: new Date().toISOString() });
     expect(await ledger.verifyChain()).to.equal(5);
     await t.db('embedded_ledger_entries').where({ height: 3 }).update({ value: '{"licenceId":"L2","reasonSha256":"x","status":"revoked"}' });
     let error: Error | undefined;

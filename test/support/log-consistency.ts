@@ -8,8 +8,9 @@
 import { expect } from 'chai';
 import type { Database } from '../../src/db/database.ts';
 import type { Ledger } from '../../src/ledger/ledger.ts';
-import { parseCheckpoint } from '../../src/transparency/checkpoint.ts';
-import { bytesEqual, hashLeaf, rootFromLeafHashes } from '../../src/transparency/merkle.ts';
+import { parseCheckpoint } from '../../src/proofs/checkpoint.ts';
+import { bytesEqual } from '../../src/proofs/bytes.ts';
+import { hashLeaf, rootFromLeafHashes } from '../../src/proofs/merkle.ts';
 
 export const LICENCE_LOG_ORIGIN = 'licence-vault.local/licences';
 

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { signClientAssertion, tokenRequestForm } from '../../src/auth/client-assertion.ts';
 import { dataDirLayout, loadDevClientKey } from '../../src/bootstrap/dev-environment.ts';
+import { childEnvironment } from './child-environment.ts';
 
 export interface ServiceProcessOptions {
   dataDir: string;
@@ -66,12 +67,11 @@ export class ServiceProcess {
   static async start(opts: ServiceProcessOptions): Promise<ServiceProcess> {
     const baseUrl = `http://127.0.0.1:${opts.port}`;
     const child = spawn(process.execPath, serviceNodeArguments(), {
-      env: {
-        ...process.env,
+      env: childEnvironment({
         DATABASE_URL: opts.databaseUrl, DATA_DIR: opts.dataDir, PORT: String(opts.port), HOST: '127.0.0.1',
         PUBLIC_BASE_URL: opts.publicBaseUrl ?? baseUrl, SEED_DEV_DATA: 'true', LOG_LEVEL: 'warn', RENDER_WORKERS: '0',
         ...opts.env,
-      },
+      }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const service = new ServiceProcess(child, baseUrl);

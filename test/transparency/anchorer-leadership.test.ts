@@ -7,8 +7,8 @@ import { expect } from 'chai';
 import { EmbeddedLedger } from '../../src/ledger/embedded-ledger.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { Anchorer, ANCHORER_LOCK_KEY } from '../../src/transparency/anchorer.ts';
-import { generateCheckpointSigner, parseSigner } from '../../src/transparency/checkpoint.ts';
-import { appendLeaves, LogStore } from '../../src/transparency/log-store.ts';
+import { generateCheckpointSigner, parseSigner } from '../../src/proofs/checkpoint.ts';
+import { appendLeaves, KnexLogStore } from '../../src/log/log-store.ts';
 import { openTestDatabase, skipUnlessAvailable } from '../support/databases.ts';
 import type { TestDatabase } from '../support/databases.ts';
 
@@ -19,12 +19,12 @@ describe('anchorer leadership on PostgreSQL', function () {
   let t: TestDatabase;
   let a: Anchorer;
   let b: Anchorer;
-  let logs: LogStore;
+  let logs: KnexLogStore;
 
   before(async function () {
     await skipUnlessAvailable(this, 'postgres');
     t = await openTestDatabase('postgres');
-    logs = new LogStore(t.db);
+    logs = new KnexLogStore(t.db);
     const ledger = new EmbeddedLedger(t.db, crypto.randomBytes(32));
     const signer = parseSigner(generateCheckpointSigner(ORIGIN).skey);
     const make = () => new Anchorer({ db: t.db, logs, ledger, origins: [ORIGIN], signer, batchLeaves: 1, intervalMs: 0, logger: createLogger('silent') });

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { expect } from 'chai';
 import knexFactory from 'knex';
 import { ANCHORER_LOCK_KEY } from '../../src/transparency/anchorer.ts';
-import { appendLeaves, LogStore } from '../../src/transparency/log-store.ts';
+import { appendLeaves, KnexLogStore } from '../../src/log/log-store.ts';
 import { openTestDatabase, skipUnlessAvailable } from '../support/databases.ts';
 import type { TestDatabase } from '../support/databases.ts';
 import { TestVault } from '../support/test-vault.ts';
@@ -28,12 +28,12 @@ describe('the anchorer thread on PostgreSQL', function () {
   this.timeout(90_000);
   let t: TestDatabase;
   let vault: TestVault;
-  let logs: LogStore;
+  let logs: KnexLogStore;
 
   before(async function () {
     await skipUnlessAvailable(this, 'postgres');
     t = await openTestDatabase('postgres');
-    logs = new LogStore(t.db);
+    logs = new KnexLogStore(t.db);
     vault = await TestVault.start({ env: { DATABASE_URL: t.url!, ANCHORER_ENABLED: 'true', ANCHOR_INTERVAL_MS: '100', ANCHOR_BATCH_LEAVES: '1' } });
   });
   after(async () => {

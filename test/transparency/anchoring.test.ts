@@ -5,8 +5,8 @@
 import crypto from 'node:crypto';
 import { expect } from 'chai';
 import { EmbeddedLedger } from '../../src/ledger/embedded-ledger.ts';
-import { base64Decode, verifyCheckpoint } from '../../src/transparency/checkpoint.ts';
-import { hashLeaf, verifyConsistency, verifyInclusion } from '../../src/transparency/merkle.ts';
+import { base64Decode, verifyCheckpoint } from '../../src/proofs/checkpoint.ts';
+import { hashLeaf, verifyConsistency, verifyInclusion } from '../../src/proofs/merkle.ts';
 import { openTestDatabase } from '../support/databases.ts';
 import { standInDocuments } from '../support/stand-in-documents.ts';
 import { SwitchableLedger } from '../support/switchable-ledger.ts';
@@ -85,11 +85,11 @@ describe('transparency log and anchoring (API)', function () {
     await vault.request('POST', `/licences/${id}/status-changes`, { token: market, json: { action: 'revoke', reason: 'obtained by fraud' } });
     await vault.vault.anchorer.runOnce(true);
     const now = (await vault.request('GET', `/licences/${id}/validity`, { token: auditor })).body;
-    expect(now).to.include({ ledgerStatus: 'revoked', basis: 'ledger-status', valid: false });
+    expect(now).to.include({ ledgerStatus: 'revoked', basis: 'ledger-status', valid: false, provedBy: 'ledger-fact-at-time' });
     const then = (await vault.request('GET', `/licences/${id}/validity?at=${encodeURIComponent(beforeRevocation.toISOString())}`, { token: auditor })).body;
     expect(then).to.include({ ledgerStatus: 'active', basis: 'anchored-issuance', valid: true });
     const beforeIssue = (await vault.request('GET', `/licences/${id}/validity?at=2001-01-01T00:00:00Z`, { token: auditor })).body;
-    expect(beforeIssue).to.include({ basis: 'none', valid: false });
+    expect(beforeIssue).to.include({ basis: 'not-yet-issued', valid: false });
     const statusLeaves = (await vault.vault.db('log_leaves').where({ subject: id })).map((r) => JSON.parse(r.leaf_data));
     expect(statusLeaves.map((l) => l.kind)).to.deep.equal(['licence.issued', 'licence.status']);
     expect(statusLeaves[1]).to.include({ status: 'revoked', reasonSha256: crypto.createHash('sha256').update('obtained by fraud').digest('hex') });

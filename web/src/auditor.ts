@@ -1,5 +1,5 @@
 /** Auditor view: checkpoints and their anchors, consistency (verified here), anchoring lag, alerts, history, access-log export. */
-import { verifyConsistency } from '../../src/transparency/merkle.ts';
+import { verifyConsistency } from '../../src/proofs/merkle.ts';
 import { api, apiJson, byId, departmentName, downloadBlob, el, errorText, formatTime, initPage, onLanguageChange, setStatus, t } from './common.ts';
 import type { Dict } from './common.ts';
 

@@ -70,6 +70,7 @@ export function initPage(pageDict: Dict): void {
     }
   });
   applyLanguage();
+  void loadDepartments();
 }
 
 export class ApiError extends Error {
@@ -158,17 +159,28 @@ export function setStatus(node: HTMLElement, text: string, kind: 'info' | 'ok' |
   node.hidden = text === '';
 }
 
-/** Known departments (development seed); others are shown by their USCC. */
-export const DEPARTMENT_NAMES: Record<string, { 'zh-CN': string; en: string }> = {
-  '111101050000100149': { 'zh-CN': '朝阳区市场监督管理局', en: 'Chaoyang District Administration for Market Regulation' },
-  '111101050000100224': { 'zh-CN': '朝阳区人力资源和社会保障局', en: 'Chaoyang District Human Resources and Social Security Bureau' },
-  '11110105000010030Y': { 'zh-CN': '朝阳区税务局', en: 'Chaoyang District Tax Bureau' },
-  '11110105000010065H': { 'zh-CN': '朝阳区卫生健康委员会', en: 'Chaoyang District Health Commission' },
-  '11110105000010049U': { 'zh-CN': '朝阳区审计局', en: 'Chaoyang District Audit Office' },
-  '11110105000010057N': { 'zh-CN': '朝阳区政务服务和数据管理局', en: 'Chaoyang District Government Services and Data Administration' },
-};
+export interface DepartmentEntry { code: string; nameZh: string; nameEn: string; roles: string[] }
+
+/** The public department directory (GET /departments), loaded once per page; until then codes show. */
+let departments: DepartmentEntry[] = [];
+let departmentsLoaded: Promise<DepartmentEntry[]> | null = null;
+
+export function loadDepartments(): Promise<DepartmentEntry[]> {
+  departmentsLoaded ??= apiJson<{ items: DepartmentEntry[] }>('GET', '/departments')
+    .then((answer) => {
+      departments = answer.items;
+      applyLanguage(); // redraws whatever shows department names
+      return departments;
+    })
+    .catch(() => departments);
+  return departmentsLoaded;
+}
+
+export function departmentsWithRole(role: string): DepartmentEntry[] {
+  return departments.filter((d) => d.roles.includes(role));
+}
 
 export function departmentName(uscc: string): string {
-  const name = DEPARTMENT_NAMES[uscc];
-  return name ? `${name[currentLang()]} (${uscc})` : uscc;
+  const d = departments.find((entry) => entry.code === uscc);
+  return d ? `${currentLang() === 'en' ? d.nameEn : d.nameZh} (${uscc})` : uscc;
 }

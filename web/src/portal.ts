@@ -2,7 +2,7 @@
  * Citizen and company portal: sign in (development IdP), my licences, consents, and who looked at my data.
  * A company signed in as itself appoints its agents; an appointed person signs in and acts for the company.
  */
-import { ApiError, api, apiJson, byId, currentLang, departmentName, downloadBlob, el, errorText, formatTime, initPage, onLanguageChange, setStatus, t } from './common.ts';
+import { ApiError, api, apiJson, byId, currentLang, departmentName, departmentsWithRole, downloadBlob, el, errorText, formatTime, initPage, onLanguageChange, setStatus, t } from './common.ts';
 import type { Dict } from './common.ts';
 
 const DICT: Dict = {
@@ -161,7 +161,7 @@ function renderLicences(): void {
 function renderConsentForm(): void {
   const select = byId<HTMLSelectElement>('consent-requester');
   const chosen = select.value;
-  select.replaceChildren(...['11110105000010030Y', '11110105000010065H'].map((code) => el('option', { value: code }, departmentName(code))));
+  select.replaceChildren(...departmentsWithRole('requester').map((d) => el('option', { value: d.code }, departmentName(d.code))));
   if (chosen) select.value = chosen;
   const kind = actingFor() ? 'organisation' : sessionStorage.getItem(KIND_KEY);
   const box = byId('consent-types');

@@ -13,6 +13,7 @@ import * as m007 from './007_company_agents.ts';
 import * as m008 from './008_agent_scopes.ts';
 import * as m009 from './009_set_based_access_recording.ts';
 import * as m010 from './010_consent_fillfactor.ts';
+import * as m011 from './011_ledger_times_and_alarms.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -30,6 +31,7 @@ const migrations: Array<[string, Migration]> = [
   ['008_agent_scopes', m008],
   ['009_set_based_access_recording', m009],
   ['010_consent_fillfactor', m010],
+  ['011_ledger_times_and_alarms', m011],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

@@ -8,7 +8,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 
-import { base64Decode, base64Encode } from './checkpoint-base64.ts';
+import { base64Decode, base64Encode } from './base64.ts';
 import { VerificationError } from './verification-error.ts';
 import type { VerificationErrorCode } from './verification-error.ts';
 

@@ -5,11 +5,11 @@
  * and inclusion proof; undisclosed fields stay hidden behind their salted hashes.
  * Pure and browser-compatible (no node: imports), so the verifier and the pages can use it.
  */
-import { canonicalJson } from '../transparency/canonical-json.ts';
+import { canonicalJson } from './canonical-json.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { buildInclusionProof, hashLeaf, rootFromLeafHashes, verifyInclusion } from '../transparency/merkle.ts';
-import { base64Decode, base64Encode } from '../transparency/checkpoint.ts';
+import { buildInclusionProof, hashLeaf, rootFromLeafHashes, verifyInclusion } from './merkle.ts';
+import { base64Decode, base64Encode } from './checkpoint.ts';
 
 export interface DisclosedField {
   name: string;

@@ -10,7 +10,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 
-export type HolderKind = 'person' | 'organisation';
+import type { HolderKind } from '../identity/holder-id.ts';
 export type SharingClass = 'unconditional' | 'conditional' | 'not-shared';
 
 export interface FieldDefinition {

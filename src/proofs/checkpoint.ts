@@ -8,15 +8,15 @@
  *
  * Pure and browser-compatible: no `node:*`, no Buffer, no I/O.
  */
-import { base64Decode, base64Encode } from './checkpoint-base64.ts';
+import { base64Decode, base64Encode } from './base64.ts';
 import {
   generateNoteKey,
   parseNote,
   parseVerifier,
   signNote,
   verifyNoteSignature,
-} from './checkpoint-note.ts';
-import type { NoteSignature, NoteSigner, NoteVerifier } from './checkpoint-note.ts';
+} from './signed-note.ts';
+import type { NoteSignature, NoteSigner, NoteVerifier } from './signed-note.ts';
 import { HASH_SIZE } from './merkle.ts';
 import { VerificationError } from './verification-error.ts';
 
@@ -31,9 +31,9 @@ export {
   parseSigner,
   parseVerifier,
   signNote,
-} from './checkpoint-note.ts';
-export type { NoteSignature, NoteSigner, NoteVerifier, ParsedNote } from './checkpoint-note.ts';
-export { base64Decode, base64Encode } from './checkpoint-base64.ts';
+} from './signed-note.ts';
+export type { NoteSignature, NoteSigner, NoteVerifier, ParsedNote } from './signed-note.ts';
+export { base64Decode, base64Encode } from './base64.ts';
 
 /** The signed content of a checkpoint. */
 export interface CheckpointBody {

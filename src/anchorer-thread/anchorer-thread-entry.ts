@@ -6,9 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { dataDirLayout } from '../bootstrap/dev-environment.ts';
 import { openDatabase } from '../db/database.ts';
-import { openLedger } from '../ledger/open-ledger.ts';
 import { createLogger } from '../observability/logger.ts';
-import { createAnchorer, loadOrCreateCheckpointSigner } from './anchoring.ts';
+import { createAnchorer, loadOrCreateCheckpointSigner, openLedger } from '../compose-anchorer.ts';
 import type { AnchorerThreadData, AnchorerThreadMessage } from './anchorer-thread.ts';
 
 const { config } = workerData as AnchorerThreadData;

@@ -10,10 +10,10 @@
  * releases.
  */
 import type { Worker } from 'node:worker_threads';
-import { siblingEntry, spawnTypeScriptWorker } from '../bootstrap/typescript-worker.ts';
+import { siblingEntry, spawnTypeScriptWorker } from '../runtime/typescript-worker.ts';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { AnchorCycleReport } from './anchorer.ts';
+import type { AnchorCycleReport } from '../transparency/anchorer.ts';
 
 export interface AnchorerThreadData {
   config: Config;

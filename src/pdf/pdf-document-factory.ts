@@ -1,7 +1,7 @@
 /** LicenceDocumentFactory adapter: pdf-lib rendering with the CJK font chain, then a PAdES B-B signature. */
-import type { FontChain } from '../pdf/fonts.ts';
-import { renderSignedLicencePdf } from '../pdf/render-licence.ts';
-import type { LicenceDocumentFactory, SigningMaterial } from './licence-document.ts';
+import type { FontChain } from './fonts.ts';
+import { renderSignedLicencePdf } from './render-licence.ts';
+import type { LicenceDocumentFactory, SigningMaterial } from '../licences/licence-document.ts';
 
 export type SigningMaterialSource = (issuerCode: string) => Promise<SigningMaterial>;
 

@@ -1,16 +1,16 @@
 /**
- * The transparency log on knex (PostgreSQL or PGlite). Appends run inside the caller's transaction and
+ * The log store on knex (PostgreSQL or PGlite). Appends run inside the caller's transaction and
  * serialise on the origin's head row; every perfect subtree hash is stored when it completes, so the root,
  * an inclusion proof and a consistency proof each cost one batched read of O(log n) nodes at any size.
  */
-import crypto from 'node:crypto';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { canonicalJson } from './canonical-json.ts';
+import { canonicalJson } from '../proofs/canonical-json.ts';
 import type { Knex } from 'knex';
 import type { Database } from '../db/database.ts';
-import { buildConsistencyProof, buildInclusionProof, consistencyProofNodes, EMPTY_ROOT, hashChildren, hashLeaf, inclusionProofNodes, rootFromNodes, rootNodes } from './merkle.ts';
-import type { NodeId } from './merkle.ts';
-import type { LedgerAnchor, LogEntry, StatusOutboxEntry, StoredCheckpoint, StoredLeaf } from './log-types.ts';
+import { buildConsistencyProof, buildInclusionProof, consistencyProofNodes, EMPTY_ROOT, hashChildren, hashLeaf, inclusionProofNodes, rootFromNodes, rootNodes } from '../proofs/merkle.ts';
+import type { NodeId } from '../proofs/merkle.ts';
+import type { LedgerAnchor } from '../ledger/ledger.ts';
+import type { AnchoringAlarm, LogEntry, LogStore, StatusOutboxEntry, StoredCheckpoint, StoredLeaf } from './log-types.ts';
 
 type Executor = Knex | Knex.Transaction;
 
@@ -116,11 +116,7 @@ function frontierNodesCompletedBy(size: number, count: number): Array<{ level: n
 
 export async function enqueueLedgerStatus(trx: Knex.Transaction, entries: StatusOutboxEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  await trx('ledger_status_outbox').insert(entries.map((e) => ({ licence_id: e.licenceId, status: e.status, reason_sha256: e.reasonSha256 })));
-}
-
-export function sha256Hex(text: string): string {
-  return crypto.createHash('sha256').update(text).digest('hex');
+  await trx('ledger_status_outbox').insert(entries.map((e) => ({ licence_id: e.licenceId, status: e.status, reason_sha256: e.reasonSha256, changed_at: e.changedAt })));
 }
 
 function toCheckpoint(r: Record<string, any>): StoredCheckpoint {
@@ -136,7 +132,7 @@ function toCheckpoint(r: Record<string, any>): StoredCheckpoint {
   };
 }
 
-export class LogStore {
+export class KnexLogStore implements LogStore {
   constructor(private readonly db: Database) {}
 
   async size(origin: string, executor: Executor = this.db): Promise<number> {
@@ -228,7 +224,7 @@ export class LogStore {
 
   async pendingStatusWrites(limit: number): Promise<Array<StatusOutboxEntry & { id: number }>> {
     const rows = await this.db('ledger_status_outbox').whereNull('anchor').orderBy('id').limit(limit);
-    return rows.map((r) => ({ id: Number(r.id), licenceId: r.licence_id, status: r.status, reasonSha256: r.reason_sha256 }));
+    return rows.map((r) => ({ id: Number(r.id), licenceId: r.licence_id, status: r.status, reasonSha256: r.reason_sha256, changedAt: new Date(r.changed_at).toISOString() }));
   }
 
   async countPendingStatusWrites(): Promise<number> {
@@ -242,6 +238,28 @@ export class LogStore {
 
   async recordStatusFailure(id: number, error: string): Promise<void> {
     await this.db('ledger_status_outbox').where({ id }).update({ last_error: error.slice(0, 1000), attempts: this.db.raw('attempts + 1') });
+  }
+
+  async raiseAlarm(alarm: Omit<AnchoringAlarm, 'firstSeenAt' | 'lastSeenAt'>, at: Date): Promise<void> {
+    await this.db('anchoring_alarms')
+      .insert({
+        origin: alarm.origin, kind: alarm.kind, detail: alarm.detail.slice(0, 2000), ledger_size: alarm.ledgerSize, ledger_root_hex: alarm.ledgerRootHex,
+        ledger_tx_id: alarm.ledgerTxId, log_size: alarm.logSize, first_seen_at: at, last_seen_at: at, cleared_at: null,
+      })
+      .onConflict(['origin', 'ledger_tx_id'])
+      .merge({ kind: alarm.kind, detail: alarm.detail.slice(0, 2000), log_size: alarm.logSize, last_seen_at: at, cleared_at: null });
+  }
+
+  async clearAlarms(origin: string, at: Date): Promise<number> {
+    return this.db('anchoring_alarms').where({ origin }).whereNull('cleared_at').update({ cleared_at: at });
+  }
+
+  async openAlarms(): Promise<AnchoringAlarm[]> {
+    const rows = await this.db('anchoring_alarms').whereNull('cleared_at').orderBy('first_seen_at');
+    return rows.map((r) => ({
+      origin: r.origin, kind: r.kind, detail: r.detail, ledgerSize: Number(r.ledger_size), ledgerRootHex: r.ledger_root_hex, ledgerTxId: r.ledger_tx_id,
+      logSize: Number(r.log_size), firstSeenAt: new Date(r.first_seen_at).toISOString(), lastSeenAt: new Date(r.last_seen_at).toISOString(),
+    }));
   }
 }
 

@@ -1,5 +1,5 @@
 import type { DepartmentRole } from '../departments/department-types.ts';
-import type { HolderKind } from '../licence-types/catalogue.ts';
+import type { HolderKind } from '../identity/holder-id.ts';
 
 /** Who is calling, established from a verified bearer token; every route decides from this alone. */
 export type Principal = DepartmentPrincipal | HolderPrincipal;

@@ -2,7 +2,7 @@
  * Starting a worker thread whose entry is a TypeScript file, under tsx as under compiled JavaScript.
  *
  * tsx and worker threads (checked on Node 20.20 / tsx 4.23, both `tsx src/main.ts` and mocha
- * `--node-option import=tsx`): `new Worker(new URL('./entry.ts', import.meta.url))` fails with
+ * `--node-option import=tsx`): `new Worker(new URL('../bootstrap/entry.ts', import.meta.url))` fails with
  * ERR_UNKNOWN_FILE_EXTENSION in BOTH launch modes, whether the worker inherits `process.execArgv` (which
  * does contain tsx's `--import`) or gets an explicit `execArgv: ['--import', 'tsx']` (tsx issue #354,
  * nodejs/node#47747). What works in both: start the worker from a tiny eval'd bootstrap that calls tsx's

@@ -21,7 +21,8 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 
-import { VerificationError } from './verification-error.ts';
+import { bytesEqual } from './bytes.ts';
+import { fail } from './verification-error.ts';
 import type { VerificationErrorCode } from './verification-error.ts';
 
 /** Size in bytes of every hash in the tree (SHA-256). */
@@ -382,13 +383,6 @@ export function verifyConsistency(
 }
 
 // Why: root/hash comparison for verification results (RFC 9162 §2.1.3.2 step 5); inputs are public, so timing is irrelevant.
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number);
-  return diff === 0;
-}
-
 // ---------------------------------------------------------------------------
 // Internals.
 
@@ -533,7 +527,3 @@ function checkHash(h: Uint8Array, name: string, code: VerificationErrorCode): vo
   if (!(h instanceof Uint8Array) || h.length !== HASH_SIZE) fail(code, `${name} must be a ${HASH_SIZE}-byte hash`);
 }
 
-// Why: single throw site so every verification failure is a VerificationError with a code.
-function fail(code: VerificationErrorCode, message: string): never {
-  throw new VerificationError({ code, message });
-}

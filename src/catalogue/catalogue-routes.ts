@@ -1,4 +1,4 @@
-import { problems } from '../http/problem.ts';
+import { DomainError } from '../errors/domain-error.ts';
 import type { OperationHandlers } from '../http/http-types.ts';
 import type { LicenceType, LicenceTypeCatalogue } from './catalogue.ts';
 
@@ -25,7 +25,7 @@ export function catalogueRoutes(catalogue: LicenceTypeCatalogue): OperationHandl
     },
     async getLicenceType(ctx) {
       const type = catalogue.get(ctx.params.typeKey ?? '');
-      if (!type) throw problems.notFound('LICENCE_TYPE_UNKNOWN', `no licence type ${ctx.params.typeKey}`);
+      if (!type) throw DomainError.notFound('LICENCE_TYPE_UNKNOWN', `no licence type ${ctx.params.typeKey}`);
       return { status: 200, json: representation(type) };
     },
   };

@@ -1,0 +1,56 @@
+/**
+ * The ledger and the anchorer, wired from the configuration in one place (part of the composition root,
+ * beside compose.ts): the service builds them on its request thread, the anchorer thread
+ * (src/anchorer-thread/anchorer-thread-entry.ts) builds its own copy without loading the HTTP service.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadOrCreateSecret, writeSecretFile } from './auth/key-files.ts';
+import type { Config } from './config/config.ts';
+import type { Database } from './db/database.ts';
+import { KnexExchangeStore } from './exchange/exchange-store.ts';
+import { EmbeddedLedger } from './ledger/embedded-ledger.ts';
+import { FabricLedger, fabricConfigFromEnv } from './ledger/fabric-ledger.ts';
+import type { Ledger } from './ledger/ledger.ts';
+import type { Logger } from './observability/logger.ts';
+import { Anchorer } from './transparency/anchorer.ts';
+import type { AnchorCycleReport } from './transparency/anchorer.ts';
+import { generateCheckpointSigner, parseSigner } from './proofs/checkpoint.ts';
+import type { NoteSigner } from './proofs/checkpoint.ts';
+import { KnexLogStore } from './log/log-store.ts';
+
+/** The configured ledger: Fabric when FABRIC_* is set, else the embedded one, whose seed is made on first start. */
+export function openLedger(config: Config, db: Database, keysDir: string): Ledger {
+  const fabric = config.fabricEnv ? fabricConfigFromEnv(config.fabricEnv) : null;
+  if (fabric) return new FabricLedger(fabric);
+  return new EmbeddedLedger(db, new Uint8Array(loadOrCreateSecret(path.join(keysDir, 'embedded-ledger.seed'))));
+}
+
+/** The checkpoint signer (C2SP skey), generated on first start; its key name is the log origin. */
+export function loadOrCreateCheckpointSigner(keysDir: string, origin: string): NoteSigner {
+  const file = path.join(keysDir, 'log-checkpoint.skey');
+  if (fs.existsSync(file)) return parseSigner(fs.readFileSync(file, 'utf8').trim());
+  const { skey } = generateCheckpointSigner(origin);
+  writeSecretFile(file, skey);
+  return parseSigner(skey);
+}
+
+export function createAnchorer(parts: {
+  config: Config;
+  db: Database;
+  ledger: Ledger;
+  signer: NoteSigner;
+  logger: Logger;
+  onCycle?: (report: AnchorCycleReport) => void;
+  now?: () => Date;
+  keepLeadership?: boolean;
+}): Anchorer {
+  const { config, db } = parts;
+  const accessLog = new KnexExchangeStore(db, config.transparency.accessLogOrigin);
+  return new Anchorer({
+    sequencers: [() => accessLog.sequencePending()],
+    db, logs: new KnexLogStore(db), ledger: parts.ledger, origins: [config.transparency.logOrigin, config.transparency.accessLogOrigin], signer: parts.signer,
+    batchLeaves: config.transparency.anchorBatchLeaves, intervalMs: config.transparency.anchorIntervalMs,
+    logger: parts.logger, now: parts.now, onCycle: parts.onCycle, keepLeadership: parts.keepLeadership,
+  });
+}
