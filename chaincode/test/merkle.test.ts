@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
 import { expect } from 'chai';
 
 import { hashChildren, hashLeaf, verifyConsistency } from '../src/merkle';
@@ -13,36 +16,16 @@ import {
 const rootOf = (size: number): Buffer => Buffer.from(RFC_ROOTS_HEX[size - 1] as string, 'hex');
 const h = (s: string): Buffer => Buffer.from(s, 'hex');
 
-/** Consistency proofs published with the RFC 6962 reference test data. */
-const PUBLISHED_CONSISTENCY = [
-    { first: 1, second: 1, proof: [] as string[] },
-    {
-        first: 1,
-        second: 8,
-        proof: [
-            '96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7',
-            '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
-            '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
-        ],
-    },
-    {
-        first: 6,
-        second: 8,
-        proof: [
-            '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
-            'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
-            'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
-        ],
-    },
-    {
-        first: 2,
-        second: 5,
-        proof: [
-            '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
-            'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
-        ],
-    },
-];
+/**
+ * The vector file the proof core runs too (src/proofs/merkle.test.ts): this chaincode keeps its own copy of
+ * the Merkle code (it is packaged on its own), so both copies must agree with the same published vectors.
+ */
+const VECTORS = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'test', 'vectors', 'rfc9162-merkle.json'), 'utf8')) as {
+    leavesHex: string[];
+    rootsHex: string[];
+    consistency: { size1: number; size2: number; proof: string[] }[];
+};
+const PUBLISHED_CONSISTENCY = VECTORS.consistency.map((v) => ({ first: v.size1, second: v.size2, proof: v.proof }));
 
 function flipBit(b: Uint8Array, byte = 0): Buffer {
     const c = Buffer.from(b);
@@ -51,6 +34,13 @@ function flipBit(b: Uint8Array, byte = 0): Buffer {
 }
 
 describe('merkle (RFC 9162)', () => {
+    it('agrees with the shared vector file: the same leaves, and every root of sizes 1..8', () => {
+        expect(VECTORS.leavesHex).to.deep.equal(RFC_LEAVES.map(hex));
+        expect(VECTORS.rootsHex).to.deep.equal(RFC_ROOTS_HEX);
+        for (let n = 1; n <= 8; n++) expect(hex(mth(RFC_LEAVES.slice(0, n))), `size ${n}`).to.equal(VECTORS.rootsHex[n - 1]);
+        expect(PUBLISHED_CONSISTENCY.length).to.be.greaterThan(3);
+    });
+
     it('hashes leaves and nodes with the 0x00 / 0x01 domain separation', () => {
         expect(hex(hashLeaf(Buffer.alloc(0)))).to.equal(RFC_ROOTS_HEX[0]);
         expect(hex(hashChildren(hashLeaf(RFC_LEAVES[0] as Buffer), hashLeaf(RFC_LEAVES[1] as Buffer)))).to.equal(

@@ -39,6 +39,11 @@ export interface DomainErrorOptions {
   extensions?: Record<string, unknown>;
   /** What went wrong underneath (a driver error): logged, never shown to a client. */
   cause?: unknown;
+  /**
+   * What a client is told, when the message itself is for the log only (an adapter's message can name
+   * hosts, peers and paths). Default: the message.
+   */
+  publicDetail?: string;
 }
 
 /** Seconds a client should wait before retrying after a port outage. */
@@ -48,6 +53,8 @@ export class DomainError extends Error {
   readonly fields?: FieldError[];
   readonly retryAfterSeconds?: number;
   readonly extensions: Record<string, unknown>;
+  /** What a client is told (see DomainErrorOptions.publicDetail). */
+  readonly publicDetail: string;
 
   constructor(
     readonly kind: DomainErrorKind,
@@ -60,6 +67,7 @@ export class DomainError extends Error {
     if (options.fields) this.fields = options.fields;
     if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
     this.extensions = options.extensions ?? {};
+    this.publicDetail = options.publicDetail ?? detail;
   }
 
   // Shorthands, one per kind, so a throw site reads as the rule it enforces.

@@ -96,10 +96,11 @@ export function problemFromDomainError(error: DomainError): ApiProblem {
   // RFC 6750 §3: a bearer challenge; no error code when no token was presented at all. The token endpoint's
   // OAuth errors (RFC 6749 §5.2, carrying `error`) are about the client's assertion, not a bearer token.
   if (error.kind === 'unauthenticated' && error.extensions.error === undefined) {
-    headers['WWW-Authenticate'] = error.code === 'AUTHENTICATION_REQUIRED' ? 'Bearer' : `Bearer error="invalid_token", error_description="${error.message.replace(/["\\]/g, "'")}"`;
+    headers['WWW-Authenticate'] = error.code === 'AUTHENTICATION_REQUIRED' ? 'Bearer' : `Bearer error="invalid_token", error_description="${error.publicDetail.replace(/["\\]/g, "'")}"`;
   }
   const extensions = { ...(error.fields ? { errors: error.fields } : {}), ...error.extensions };
-  return new ApiProblem(STATUS_OF_KIND[error.kind], error.code, error.message, extensions, headers, error.cause);
+  // The message goes to the log (the edge logs the error); the client gets the public detail.
+  return new ApiProblem(STATUS_OF_KIND[error.kind], error.code, error.publicDetail, extensions, headers, error.cause);
 }
 
 /**

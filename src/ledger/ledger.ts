@@ -95,7 +95,10 @@ export class LedgerError extends DomainError {
     /** True for errors worth retrying (network, timeouts, MVCC conflicts). */
     readonly transient = false,
   ) {
-    super(LEDGER_ERROR_KIND[code], code, `${code}: ${message}`);
+    // The gateway's message names peers and hosts: it stays in the log and the outbox, clients get a sentence.
+    super(LEDGER_ERROR_KIND[code], code, `${code}: ${message}`, {
+      publicDetail: code === 'LEDGER_UNAVAILABLE' ? 'the ledger is unavailable; retry later' : `the ledger refused the request (${code})`,
+    });
     this.name = 'LedgerError';
   }
 }

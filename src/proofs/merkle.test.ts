@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
@@ -24,92 +25,20 @@ import type { GetNode, NodeId, StoredNode } from './merkle.ts';
 import { VerificationError } from './verification-error.ts';
 import type { VerificationErrorCode } from './verification-error.ts';
 
-// RFC 6962 reference tree (also transparency-dev/merkle proof/verify_test.go).
-const LEAVES = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map(
-  (h) => hexToBytes(h),
-);
-const ROOTS = [
-  '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
-  'fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125',
-  'aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77',
-  'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
-  '4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4',
-  '76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef',
-  'ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c',
-  '5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328',
-];
+// RFC 6962 reference tree and published proofs (transparency-dev/merkle proof/verify_test.go), from the
+// vector file the chaincode's copy of this code runs too (chaincode/test/merkle.test.ts).
+const VECTORS = JSON.parse(readFileSync(new URL('../../test/vectors/rfc9162-merkle.json', import.meta.url), 'utf8')) as {
+  leavesHex: string[];
+  rootsHex: string[];
+  inclusion: { index: number; size: number; proof: string[] }[];
+  consistency: { size1: number; size2: number; proof: string[] }[];
+};
+const LEAVES = VECTORS.leavesHex.map((h) => hexToBytes(h));
+const ROOTS = VECTORS.rootsHex;
 const rootOf = (size: number): Uint8Array => hexToBytes(ROOTS[size - 1] as string);
 const SOME_HASH = hexToBytes('abacaba000000000000000000000000000000000000000000060061e00123456');
-
-// Published proofs from transparency-dev/merkle proof/verify_test.go (leaf numbers there are 1-based).
-const KNOWN_INCLUSION: { index: number; size: number; proof: string[] }[] = [
-  {
-    index: 0,
-    size: 8,
-    proof: [
-      '96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7',
-      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
-      '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
-    ],
-  },
-  {
-    index: 5,
-    size: 8,
-    proof: [
-      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
-      'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
-      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
-    ],
-  },
-  { index: 2, size: 3, proof: ['fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125'] },
-  {
-    index: 1,
-    size: 5,
-    proof: [
-      '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
-      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
-      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
-    ],
-  },
-];
-const KNOWN_CONSISTENCY: { size1: number; size2: number; proof: string[] }[] = [
-  { size1: 1, size2: 1, proof: [] },
-  {
-    size1: 1,
-    size2: 8,
-    proof: [
-      '96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7',
-      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
-      '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
-    ],
-  },
-  {
-    size1: 6,
-    size2: 8,
-    proof: [
-      '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
-      'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
-      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
-    ],
-  },
-  {
-    size1: 2,
-    size2: 5,
-    proof: [
-      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
-      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
-    ],
-  },
-  {
-    size1: 6,
-    size2: 7,
-    proof: [
-      '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
-      'b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f',
-      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
-    ],
-  },
-];
+const KNOWN_INCLUSION = VECTORS.inclusion;
+const KNOWN_CONSISTENCY = VECTORS.consistency;
 
 /** An in-memory "storage layer": every perfect subtree hash, persisted as CompactRange.append reports it. */
 class NodeStore {

@@ -262,6 +262,25 @@ describe('consent-checked exchange', function () {
     expect((await vault.request('GET', tampered)).status).to.equal(404);
   });
 
+  it('refuses to serve a PDF behind a link when the stored object was altered behind the service\'s back', async () => {
+    const otherFood = (await vault.request('POST', '/licences', { token: market, json: FOOD() })).body;
+    await vault.vault.anchorer.runOnce(true);
+    const consent = (await grant(companyA, { allowDocument: true })).body;
+    const res = await query(tax, { holderId: HOLDERS.companyA, basis: { kind: 'consent', consentId: consent.id }, query: { kind: 'verify', licenceId: otherFood.id }, includeDocument: true });
+    const link = new URL(res.body.results[0].documentUrl).pathname;
+    const { licence: stored, bytes: original } = (await vault.vault.licences.documentForLink(otherFood.id))!;
+    const altered = Uint8Array.from(original);
+    const middle = altered.length >> 1;
+    altered[middle] = altered[middle]! ^ 0x01;
+    await vault.vault.objects.put(stored.document.key, altered, 'application/pdf');
+    const refused = await vault.request('GET', link);
+    expect(refused.status).to.equal(500);
+    expect(refused.body.code).to.equal('DOCUMENT_CORRUPT');
+    expect(refused.headers.get('content-type')).to.match(/^application\/problem\+json/);
+    await vault.vault.objects.put(stored.document.key, original, 'application/pdf');
+    expect((await vault.request('GET', link)).status).to.equal(200);
+  });
+
   it("shows the holder every access to their data, with the reason, and each record's inclusion proof verifies", async () => {
     await vault.vault.anchorer.runOnce(true);
     const res = await vault.request('GET', '/me/accesses', { token: companyA });
