@@ -5,7 +5,7 @@
  *      embedded defaults and, where reachable, on PostgreSQL + the S3 gateway.
  *   3. Transparency: log appends/s, proof latency at 10^4–10^7 leaves, ledger tx per 1 M licences, verify latency.
  *   4. Replicas: issuance throughput with one service process vs two on one PostgreSQL database.
- * `npm run bench [issuance] [transparency] [exchange] [digitize] [replicas]`. Numbers go to stdout and bench/out/results.json.
+ * `npm run bench [issuance] [transparency] [ledger] [exchange] [digitize] [replicas]`. Numbers go to stdout and bench/out/results.json.
  * Never run as a test: figures, not assertions.
  */
 import crypto from 'node:crypto';
@@ -31,6 +31,7 @@ import { transparencyBench } from './transparency.ts';
 import { exchangeBench } from './exchange.ts';
 import { digitizeBench } from './digitize.ts';
 import { replicasBench } from './replicas.ts';
+import { ledgerBench } from './ledger.ts';
 
 const PHASE_N = Number(process.env.BENCH_PHASE_N ?? 300);
 const API_SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
@@ -69,8 +70,8 @@ async function phaseCosts(label: string, db: Database, objects: ObjectStore) {
         document: { sha256: sha, key: `bench/${label}/${sha}.pdf`, size: pdf.length }, fieldCommitmentRoot: 'c'.repeat(64), provenance: null, issuedAt: new Date().toISOString(),
       },
       fieldSalts: { a: 'c2FsdA==' },
-      idempotencyKey: null, requestSha256: null,
-      effects: { log: [{ origin: 'bench.local/log', subject: id, leaf: { kind: 'licence.issued', licenceId: id, documentSha256: sha } }], ledger: [{ licenceId: id, status: 'active', reasonSha256: 'd'.repeat(64), changedAt: new Date().toISOString() }] },
+      provenanceSalts: null, verificationCodeSha256: 'c'.repeat(64), idempotencyKey: null, requestSha256: null,
+      effects: { log: [{ origin: 'bench.local/log', subject: id, leaf: { kind: 'licence.issued', licenceId: id, documentSha256: sha } }], ledger: [{ origin: 'bench.local/log', licenceId: id, status: 'active', reasonSha256: 'd'.repeat(64), changedAt: new Date().toISOString() }] },
       event: { licenceId: id, action: 'issue', fromStatus: null, toStatus: 'active', reason: 'bench', actor: DEPARTMENTS.market, at: new Date().toISOString() },
     });
     if (measure) totals.record += cpuMs(c);
@@ -109,13 +110,14 @@ function table(rows: Array<Record<string, unknown>>) {
   console.table(rows);
 }
 
-const sections = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['issuance', 'transparency', 'exchange', 'digitize', 'replicas']);
+const sections = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['issuance', 'transparency', 'ledger', 'exchange', 'digitize', 'replicas']);
 
 async function main() {
   fs.mkdirSync('bench/out', { recursive: true });
   console.log(`Licence Vault bench — ${os.cpus().length} cores, ${process.version} — sections: ${[...sections].join(', ')}\n`);
   if (sections.has('issuance')) await issuanceBench();
   if (sections.has('transparency')) await transparencyBench(results);
+  if (sections.has('ledger')) await ledgerBench(results);
   if (sections.has('exchange')) await exchangeBench(results);
   if (sections.has('digitize')) await digitizeBench(results);
   if (sections.has('replicas')) await replicasBench(results);

@@ -691,7 +691,7 @@ async function once(org, kind) {
     }
     const reason = crypto.createHash('sha256').update('fabric-test-network readiness probe').digest('hex');
     // A fixed change time: after the first call every probe is the same change, an idempotent no-op.
-    const commit = await contract.submitAsync('SetStatus', { arguments: [probeId, 'active', reason, '2026-01-01T00:00:00.000Z'] });
+    const commit = await contract.submitAsync('SetStatus', { arguments: ['fabric-test-network.readiness', probeId, 'active', reason, '2026-01-01T00:00:00.000Z'] });
     const status = await commit.getStatus();
     if (!status.successful) throw new Error(`transaction ${status.transactionId} committed with status code ${status.code}`);
     return `tx ${status.transactionId} valid in block ${status.blockNumber}`;

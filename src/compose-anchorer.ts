@@ -29,7 +29,12 @@ export function openLedger(config: Config, db: Database, keysDir: string): Ledge
 /** The checkpoint signer (C2SP skey), generated on first start; its key name is the log origin. */
 export function loadOrCreateCheckpointSigner(keysDir: string, origin: string): NoteSigner {
   const file = path.join(keysDir, 'log-checkpoint.skey');
-  if (fs.existsSync(file)) return parseSigner(fs.readFileSync(file, 'utf8').trim());
+  if (fs.existsSync(file)) {
+    const signer = parseSigner(fs.readFileSync(file, 'utf8').trim());
+    // C2SP: the key name is the origin; a key of another log would sign checkpoints nobody can verify.
+    if (signer.name !== origin) throw new Error(`${file} is the checkpoint key of log "${signer.name}", not of "${origin}"`);
+    return signer;
+  }
   const { skey } = generateCheckpointSigner(origin);
   writeSecretFile(file, skey);
   return parseSigner(skey);

@@ -18,7 +18,6 @@ import type { Config } from './config/config.ts';
 import { migrateToLatest, openDatabase } from './db/database.ts';
 import type { Database } from './db/database.ts';
 import { createDepartmentStore } from './departments/department-store.ts';
-import { departmentRoutes } from './departments/department-routes.ts';
 import { createApp } from './http/app.ts';
 import { loadOpenApiText } from './http/openapi-document.ts';
 import { DomainError } from './errors/domain-error.ts';
@@ -27,6 +26,7 @@ import { LicenceTypeCatalogue } from './catalogue/catalogue.ts';
 import { licenceRoutes } from './licences/licence-routes.ts';
 import { LicenceService } from './licences/licence-service.ts';
 import { createLicenceStore } from './licences/licence-store.ts';
+import { LicencePresentations } from './licences/licence-presentations.ts';
 import type { LicenceDocumentFactory } from './licences/licence-document.ts';
 import { createPdfDocumentFactory } from './pdf/pdf-document-factory.ts';
 import { createPooledDocumentFactory, createRenderPool } from './pdf/render-pool.ts';
@@ -43,9 +43,11 @@ import type { Anchorer, AnchorCycleReport } from './transparency/anchorer.ts';
 import { startAnchorerThread } from './anchorer-thread/anchorer-thread.ts';
 import type { AnchorerThread } from './anchorer-thread/anchorer-thread.ts';
 import { createAnchorer, loadOrCreateCheckpointSigner, openLedger } from './compose-anchorer.ts';
+import { pinLogOrigins } from './log/log-origins.ts';
 import { KnexLogStore } from './log/log-store.ts';
 import { TransparencyService } from './transparency/transparency-service.ts';
 import { transparencyRoutes } from './transparency/transparency-routes.ts';
+import { LicenceCards } from './transparency/licence-card.ts';
 import { ConsentService } from './consent/consent-service.ts';
 import { consentRoutes } from './consent/consent-routes.ts';
 import { agentRoutes } from './agents/agent-routes.ts';
@@ -69,6 +71,8 @@ import { webStaticMounts } from './web/web-assets.ts';
 
 export interface Vault {
   app: express.Express;
+  /** The configuration in force: as given, with the log origins the database pinned. */
+  config: Config;
   db: Database;
   objects: ObjectStore;
   ledger: Ledger;
@@ -104,12 +108,17 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
   const layout = dataDirLayout(config.dataDir);
   const db = overrides.db ?? openDatabase(config.databaseUrl ? { engine: 'postgres', url: config.databaseUrl, statementTimeoutMs: config.databaseStatementTimeoutMs } : { engine: 'pglite', directory: path.join(config.dataDir, 'pglite') }, logger);
   await migrateToLatest(db);
+  // The database pins its log origins: from here on, the configuration carries the pinned ones.
+  const origins = await pinLogOrigins(db, { licences: config.transparency.logOrigin, accesses: config.transparency.accessLogOrigin }, config.transparency.logOriginExplicit);
+  config = { ...config, transparency: { ...config.transparency, logOrigin: origins.licences, accessLogOrigin: origins.accesses } };
   const objects = overrides.objects ?? (config.s3 ? await createS3ObjectStore(config.s3) : await createLocalDirectoryStore(path.join(config.dataDir, 'objects')));
 
   const departments = createDepartmentStore(db);
   if (config.seedDevData) await seedDevDepartments(departments, layout);
 
   const serviceKey = await loadOrCreateSigningKey(path.join(layout.keysDir, 'access-token.jwk'));
+  // 亮证 presentations: Ed25519, so the verification page checks them offline with a small, pure verifier.
+  const presentationKey = await loadOrCreateSigningKey(path.join(layout.keysDir, 'presentation.jwk'), 'EdDSA');
   const tokens = new DepartmentTokenService({
     db, departments, signingKey: serviceKey,
     issuer: config.publicBaseUrl,
@@ -233,11 +242,10 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
           } },
         },
       }),
-      ...authRoutes(tokens, serviceKey, devIdp),
-      ...catalogueRoutes(catalogue),
-      ...departmentRoutes(departments),
-      ...licenceRoutes(licences, metrics, config.publicBaseUrl),
-      ...transparencyRoutes(transparency, () => fs.readFileSync(issuerCaPath, 'utf8')),
+      ...authRoutes(tokens, [serviceKey, presentationKey], devIdp),
+      ...catalogueRoutes(catalogue, departments),
+      ...licenceRoutes(licences, new LicencePresentations({ licences, catalogue, departments, signingKey: presentationKey, issuer: config.publicBaseUrl, publicBaseUrl: config.publicBaseUrl, now: overrides.now }), metrics, config.publicBaseUrl),
+      ...transparencyRoutes(transparency, new LicenceCards({ licences: licenceStore, transparency, catalogue, departments, now: overrides.now }), () => fs.readFileSync(issuerCaPath, 'utf8')),
       ...consentRoutes(consents),
       ...agentRoutes(agents),
       ...exchangeRoutes({ exchange, legalBases, links, documents: licences }),
@@ -249,7 +257,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
   digitizeJobs.start();
 
   return {
-    app, db, objects, ledger, logger, licences, documents, transparency, exchange, digitizeJobs, anchorer, anchorerThread,
+    app, config, db, objects, ledger, logger, licences, documents, transparency, exchange, digitizeJobs, anchorer, anchorerThread,
     async close() {
       await digitizeJobs.stop();
       await anchorerThread?.stop();

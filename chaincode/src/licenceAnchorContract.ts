@@ -47,6 +47,8 @@ export interface CheckpointRecord {
 }
 
 export interface StatusRecord {
+    /** The log the licence was issued in: two vaults on one channel never share a licence's status. */
+    origin: string;
     licenceId: string;
     status: LicenceStatus;
     reasonHashHex: string;
@@ -228,7 +230,8 @@ export class LicenceAnchorContract extends Contract {
 
     @Transaction()
     @Returns('string')
-    public async SetStatus(ctx: Context, licenceId: string, status: string, reasonHashHex: string, changedAt: string): Promise<string> {
+    public async SetStatus(ctx: Context, origin: string, licenceId: string, status: string, reasonHashHex: string, changedAt: string): Promise<string> {
+        const validOrigin = parseIdentifier(origin, 'origin');
         const validId = parseIdentifier(licenceId, 'licenceId');
         const validStatus = parseStatus(status, 'status');
         const reasonHash = parseHex64(reasonHashHex, 'reasonHashHex');
@@ -243,7 +246,7 @@ export class LicenceAnchorContract extends Contract {
             fail(ErrorCode.INVALID_ARGUMENT, `changedAt ${changeTime} is in the future of this transaction (${recordedAt})`);
         }
 
-        const key = ctx.stub.createCompositeKey(STATUS_OBJECT_TYPE, [validId]);
+        const key = ctx.stub.createCompositeKey(STATUS_OBJECT_TYPE, [validOrigin, validId]);
         const stored = await this.readJson<StatusRecord>(ctx, key);
         if (stored !== null && stored.status === validStatus && stored.reasonHashHex === reasonHash && stored.changedAt === changeTime) {
             // Idempotent retry: nothing written, no event.
@@ -257,6 +260,7 @@ export class LicenceAnchorContract extends Contract {
         }
 
         const record: StatusRecord = {
+            origin: validOrigin,
             licenceId: validId,
             status: validStatus,
             reasonHashHex: reasonHash,
@@ -272,8 +276,8 @@ export class LicenceAnchorContract extends Contract {
 
     @Transaction(false)
     @Returns('string')
-    public async GetStatus(ctx: Context, licenceId: string): Promise<string> {
-        const key = ctx.stub.createCompositeKey(STATUS_OBJECT_TYPE, [parseIdentifier(licenceId, 'licenceId')]);
+    public async GetStatus(ctx: Context, origin: string, licenceId: string): Promise<string> {
+        const key = ctx.stub.createCompositeKey(STATUS_OBJECT_TYPE, [parseIdentifier(origin, 'origin'), parseIdentifier(licenceId, 'licenceId')]);
         const stored = await ctx.stub.getState(key);
         if (!stored || stored.length === 0) {
             return fail(ErrorCode.NOT_FOUND, `no status recorded for licence ${licenceId}`);
@@ -283,8 +287,8 @@ export class LicenceAnchorContract extends Contract {
 
     @Transaction(false)
     @Returns('string')
-    public async GetStatusHistory(ctx: Context, licenceId: string): Promise<string> {
-        const key = ctx.stub.createCompositeKey(STATUS_OBJECT_TYPE, [parseIdentifier(licenceId, 'licenceId')]);
+    public async GetStatusHistory(ctx: Context, origin: string, licenceId: string): Promise<string> {
+        const key = ctx.stub.createCompositeKey(STATUS_OBJECT_TYPE, [parseIdentifier(origin, 'origin'), parseIdentifier(licenceId, 'licenceId')]);
         return canonicalJson(await this.readHistory(ctx, key));
     }
 

@@ -96,7 +96,7 @@ describe('LicenceAnchorContract', () => {
             const h = new Harness();
             await h.rejects(h.anchor(1, root(1)), 'ACCESS_DENIED');
             await h.rejects(
-                h.tx((c, ctx) => c.SetStatus(ctx, 'L1', 'active', HASH_A, when(1))),
+                h.tx((c, ctx) => c.SetStatus(ctx, ORIGIN, 'L1', 'active', HASH_A, when(1))),
                 'ACCESS_DENIED',
             );
         });
@@ -269,10 +269,11 @@ describe('LicenceAnchorContract', () => {
         it('sets, reads and records status changes with their own time; idempotent when unchanged', async () => {
             const h = new Harness();
             await h.configure();
-            const a = JSON.parse(await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-1', 'active', HASH_A, when(100))));
+            const a = JSON.parse(await h.tx((c, ctx) => c.SetStatus(ctx, ORIGIN, 'LIC-1', 'active', HASH_A, when(100))));
             expect(a).to.deep.equal({
                 changedAt: when(100),
                 licenceId: 'LIC-1',
+                origin: ORIGIN,
                 reasonHashHex: HASH_A,
                 recordedAt: new Date((T0 + 120) * 1000 + 123).toISOString(),
                 status: 'active',
@@ -281,17 +282,17 @@ describe('LicenceAnchorContract', () => {
             expect(h.ledger.events.at(-1)?.name).to.equal(LICENCE_STATUS_CHANGED_EVENT);
             const writes = h.ledger.writeLog.length;
             // Same status, reason and time: a retry, a no-op returning the stored record.
-            expect(JSON.parse(await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-1', 'active', HASH_A.toUpperCase(), when(100))))).to.deep.equal(a);
+            expect(JSON.parse(await h.tx((c, ctx) => c.SetStatus(ctx, ORIGIN, 'LIC-1', 'active', HASH_A.toUpperCase(), when(100))))).to.deep.equal(a);
             expect(h.ledger.writeLog.length).to.equal(writes);
 
-            await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-1', 'suspended', HASH_B, when(200)));
-            await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-1', 'active', HASH_A, when(250)));
+            await h.tx((c, ctx) => c.SetStatus(ctx, ORIGIN, 'LIC-1', 'suspended', HASH_B, when(200)));
+            await h.tx((c, ctx) => c.SetStatus(ctx, ORIGIN, 'LIC-1', 'active', HASH_A, when(250)));
             // Revoked at T0+260 s during a ledger outage; the queued write reaches the ledger at T0+360 s.
-            const revoked = JSON.parse(await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-1', 'revoked', HASH_B, when(260))));
+            const revoked = JSON.parse(await h.tx((c, ctx) => c.SetStatus(ctx, ORIGIN, 'LIC-1', 'revoked', HASH_B, when(260))));
             expect(revoked).to.include({ status: 'revoked', changedAt: when(260), recordedAt: new Date((T0 + 360) * 1000 + 123).toISOString(), txId: 'tx0006' });
-            expect(JSON.parse(await h.tx((c, ctx) => c.GetStatus(ctx, 'LIC-1'), OTHER))).to.include({ status: 'revoked', txId: 'tx0006' });
+            expect(JSON.parse(await h.tx((c, ctx) => c.GetStatus(ctx, ORIGIN, 'LIC-1'), OTHER))).to.include({ status: 'revoked', txId: 'tx0006' });
 
-            const history = JSON.parse(await h.tx((c, ctx) => c.GetStatusHistory(ctx, 'LIC-1'), OTHER));
+            const history = JSON.parse(await h.tx((c, ctx) => c.GetStatusHistory(ctx, ORIGIN, 'LIC-1'), OTHER));
             expect(history.map((e: { value: { status: string } }) => e.value.status)).to.deep.equal(['revoked', 'active', 'suspended', 'active']);
             expect(history.map((e: { txId: string }) => e.txId)).to.deep.equal(['tx0006', 'tx0005', 'tx0004', 'tx0002']);
             // "Was LIC-1 valid at time T?": the newest change made at or before T decides, by its own time.
@@ -306,23 +307,34 @@ describe('LicenceAnchorContract', () => {
         it('refuses a change earlier than the licence\'s last one, a time ahead of the transaction, and a malformed time', async () => {
             const h = new Harness();
             await h.configure();
-            await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-3', 'suspended', HASH_A, when(100)));
-            await h.rejects(h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-3', 'revoked', HASH_B, when(99))), 'TIME_NOT_INCREASING');
+            await h.tx((c, ctx) => c.SetStatus(ctx, ORIGIN, 'LIC-3', 'suspended', HASH_A, when(100)));
+            await h.rejects(h.tx((c, ctx) => c.SetStatus(ctx, ORIGIN, 'LIC-3', 'revoked', HASH_B, when(99))), 'TIME_NOT_INCREASING');
             // The same time is allowed (two changes within one millisecond).
-            expect(JSON.parse(await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-3', 'revoked', HASH_B, when(100)))).status).to.equal('revoked');
+            expect(JSON.parse(await h.tx((c, ctx) => c.SetStatus(ctx, ORIGIN, 'LIC-3', 'revoked', HASH_B, when(100)))).status).to.equal('revoked');
             // The fifth transaction runs at T0 + 300 s: five minutes of skew are allowed, not more.
-            expect(JSON.parse(await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-4', 'suspended', HASH_B, when(300 + 299)))).status).to.equal('suspended');
-            await h.rejects(h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-6', 'revoked', HASH_B, when(360 + 301))), 'INVALID_ARGUMENT');
+            expect(JSON.parse(await h.tx((c, ctx) => c.SetStatus(ctx, ORIGIN, 'LIC-4', 'suspended', HASH_B, when(300 + 299)))).status).to.equal('suspended');
+            await h.rejects(h.tx((c, ctx) => c.SetStatus(ctx, ORIGIN, 'LIC-6', 'revoked', HASH_B, when(360 + 301))), 'INVALID_ARGUMENT');
             for (const bad of ['2026-01-01T00:00:00Z', '2026-01-01 00:00:00.000Z', '2026-02-30T00:00:00.000Z', '', 'yesterday']) {
-                await h.rejects(h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-5', 'revoked', HASH_B, bad)), 'INVALID_ARGUMENT');
+                await h.rejects(h.tx((c, ctx) => c.SetStatus(ctx, ORIGIN, 'LIC-5', 'revoked', HASH_B, bad)), 'INVALID_ARGUMENT');
             }
+        });
+
+        it('keeps one licence id\'s status apart per origin (two vaults on one channel)', async () => {
+            const h = new Harness();
+            await h.configure();
+            await h.tx((c, ctx) => c.SetStatus(ctx, ORIGIN, 'LIC-7', 'revoked', HASH_A, when(100)));
+            await h.rejects(h.tx((c, ctx) => c.GetStatus(ctx, 'other-vault.example/log', 'LIC-7')), 'NOT_FOUND');
+            // The other vault's licence of the same id starts its own history, at its own times.
+            await h.tx((c, ctx) => c.SetStatus(ctx, 'other-vault.example/log', 'LIC-7', 'suspended', HASH_B, when(50)));
+            expect(JSON.parse(await h.tx((c, ctx) => c.GetStatus(ctx, ORIGIN, 'LIC-7'))).status).to.equal('revoked');
+            expect(JSON.parse(await h.tx((c, ctx) => c.GetStatus(ctx, 'other-vault.example/log', 'LIC-7')))).to.include({ status: 'suspended', origin: 'other-vault.example/log' });
         });
 
         it('enforces writer MSP, validates arguments, NOT_FOUND on unknown licence', async () => {
             const h = new Harness();
             await h.configure();
             await h.rejects(
-                h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-1', 'active', HASH_A, when(7)), OTHER),
+                h.tx((c, ctx) => c.SetStatus(ctx, ORIGIN, 'LIC-1', 'active', HASH_A, when(7)), OTHER),
                 'ACCESS_DENIED',
             );
             for (const [id, status, reason] of [
@@ -333,16 +345,16 @@ describe('LicenceAnchorContract', () => {
                 ['LIC-1', 'active', HASH_A.slice(1)],
             ] as const) {
                 await h.rejects(
-                    h.tx((c, ctx) => c.SetStatus(ctx, id, status, reason, when(8))),
+                    h.tx((c, ctx) => c.SetStatus(ctx, ORIGIN, id, status, reason, when(8))),
                     'INVALID_ARGUMENT',
                 );
             }
             await h.rejects(
-                h.tx((c, ctx) => c.GetStatus(ctx, 'LIC-1')),
+                h.tx((c, ctx) => c.GetStatus(ctx, ORIGIN, 'LIC-1')),
                 'NOT_FOUND',
             );
             for (const status of ['active', 'suspended', 'revoked', 'superseded']) {
-                expect(JSON.parse(await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-2', status, HASH_A, when(9)))).status).to.equal(status);
+                expect(JSON.parse(await h.tx((c, ctx) => c.SetStatus(ctx, ORIGIN, 'LIC-2', status, HASH_A, when(9)))).status).to.equal(status);
             }
         });
     });
@@ -352,11 +364,11 @@ describe('LicenceAnchorContract', () => {
             const h = new Harness();
             await h.configure([WRITER, OTHER]);
             await h.anchor(1, root(1));
-            await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-ü-1', 'active', HASH_A, when(10)));
+            await h.tx((c, ctx) => c.SetStatus(ctx, ORIGIN, 'LIC-ü-1', 'active', HASH_A, when(10)));
             await h.anchor(4, root(4), proofJson(1, 4), OTHER);
             await h.anchor(4, root(4));
             await h.rejects(h.anchor(3, root(3)), 'SIZE_NOT_INCREASING');
-            await h.tx((c, ctx) => c.SetStatus(ctx, 'LIC-ü-1', 'superseded', HASH_B, when(11)));
+            await h.tx((c, ctx) => c.SetStatus(ctx, ORIGIN, 'LIC-ü-1', 'superseded', HASH_B, when(11)));
             await h.anchor(8, root(8), proofJson(4, 8));
             return h.ledger;
         }

@@ -16,6 +16,7 @@ export const AGENT_SCOPE_OF_OPERATION: Readonly<Record<string, AgentScope>> = {
   getLicenceHistory: 'licences',
   getLicenceReceipt: 'licences',
   getLicenceValidity: 'licences',
+  presentLicence: 'licences',
   grantConsent: 'consents',
   listMyConsents: 'consents',
   getConsent: 'consents',

@@ -4,7 +4,7 @@ import type { DepartmentTokenService, TokenRequest } from './department-tokens.t
 import type { DevIdentityProvider } from './holder-tokens.ts';
 import type { SigningKey } from './key-files.ts';
 
-export function authRoutes(tokens: DepartmentTokenService, serviceKey: SigningKey, devIdp: DevIdentityProvider | null): OperationHandlers {
+export function authRoutes(tokens: DepartmentTokenService, serviceKeys: SigningKey[], devIdp: DevIdentityProvider | null): OperationHandlers {
   const devIdpOff = () => DomainError.notFound('DEV_IDP_DISABLED', 'the development identity provider is disabled on this deployment');
   return {
     async issueAccessToken(ctx) {
@@ -12,7 +12,7 @@ export function authRoutes(tokens: DepartmentTokenService, serviceKey: SigningKe
       return { status: 200, json: token, headers: { 'Cache-Control': 'no-store' } };
     },
     async getServiceJwks() {
-      return { status: 200, json: { keys: [serviceKey.publicJwk] } };
+      return { status: 200, json: { keys: serviceKeys.map((k) => k.publicJwk) }, headers: { 'Cache-Control': 'public, max-age=300' } };
     },
     async devIdpLogin(ctx) {
       if (!devIdp) throw devIdpOff();

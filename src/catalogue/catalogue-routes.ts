@@ -1,5 +1,6 @@
 import { DomainError } from '../errors/domain-error.ts';
 import type { OperationHandlers } from '../http/http-types.ts';
+import type { DepartmentStore } from '../departments/department-types.ts';
 import type { LicenceType, LicenceTypeCatalogue } from './catalogue.ts';
 
 function representation(t: LicenceType) {
@@ -18,8 +19,17 @@ function representation(t: LicenceType) {
   };
 }
 
-export function catalogueRoutes(catalogue: LicenceTypeCatalogue): OperationHandlers {
+/**
+ * The public reference data: the licence-type catalogue, and the directory of registered departments (code,
+ * names, roles: pages and clients show a department by its name instead of keeping their own list; keys and
+ * certificates stay out).
+ */
+export function catalogueRoutes(catalogue: LicenceTypeCatalogue, departments: DepartmentStore): OperationHandlers {
   return {
+    async listDepartments() {
+      const items = (await departments.list()).map((d) => ({ code: d.code, nameZh: d.nameZh, nameEn: d.nameEn, roles: d.roles }));
+      return { status: 200, json: { items }, headers: { 'Cache-Control': 'public, max-age=300' } };
+    },
     async listLicenceTypes() {
       return { status: 200, json: { items: catalogue.list().map(representation) } };
     },

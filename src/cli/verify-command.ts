@@ -9,8 +9,8 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { consistencyProofSpan, verifyLicence, parseReceipt } from '../verify/index.ts';
-import type { LedgerFacts, Receipt, VerificationReport } from '../verify/index.ts';
+import { consistencyProofSpan, headline, parseLeafData, parseReceipt, todayInChina, verifyLicence } from '../verify/index.ts';
+import type { Headline, LedgerFacts, Receipt, VerificationReport } from '../verify/index.ts';
 import { parseVerifier } from '../proofs/checkpoint.ts';
 
 export interface VerifyCommandOptions {
@@ -104,7 +104,8 @@ async function verifyWithFacts(pdf: Uint8Array, receipt: Receipt | null, opts: V
     if (span) ledger.consistencyProof = (JSON.parse(await fetchText(`${opts.baseUrl}/transparency/consistency?first=${span.first}&second=${span.second}`)) as { proof: string[] }).proof;
   }
   const report = await verifyLicence(pdf, receipt, { issuerCaCertsDer: pemToDer(caPem), checkpointVkey: vkey, logOrigin: origin }, ledger);
-  process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  const verdict = cliHeadline(report, receipt, ledger);
+  process.stdout.write(opts.json ? `${JSON.stringify({ ...report, verdict: verdict.verdict, because: verdict.because }, null, 2)}\n` : formatReport(report, verdict));
   if (!report.ok) return EXIT.checkFailed;
   // Offline, the ledger checks cannot run by design; any other check that did not run leaves the PDF
   // unverified where it matters (no receipt: not tied to the log or the ledger, status unknown).
@@ -114,12 +115,31 @@ async function verifyWithFacts(pdf: Uint8Array, receipt: Receipt | null, opts: V
   return EXIT.incomplete;
 }
 
-export function formatReport(report: VerificationReport): string {
+/**
+ * The one headline (src/verify/verdict.ts) from what the CLI learnt: the checks, the ledger's status, the
+ * validity window in the receipt's leaf. Offline, the ledger's facts are not known: at best "could not
+ * check" for the status, which the exit code (0: every check that runs offline passed) does not change.
+ */
+function cliHeadline(report: VerificationReport, receipt: Receipt | null, ledger: LedgerFacts | null): Headline {
+  let validity: { validFrom: string; validUntil: string | null } | null = null;
+  try {
+    const leaf = receipt ? parseLeafData(receipt.leafData) : null;
+    if (leaf && typeof leaf.validFrom === 'string') validity = { validFrom: leaf.validFrom, validUntil: typeof leaf.validUntil === 'string' ? leaf.validUntil : null };
+  } catch {
+    validity = null; // the report says the receipt is malformed
+  }
+  const anchored = report.checks.find((c) => c.check === 'anchor')?.ok === true;
+  const status = ledger?.licenceStatus?.status ?? (ledger && anchored ? 'active' : null);
+  return headline({ report, status, validity, today: todayInChina(), unreachable: ledger === null });
+}
+
+export function formatReport(report: VerificationReport, verdict?: Headline): string {
   const lines = [`licence ${report.licenceId ?? '(unknown)'}  sha256 ${report.documentSha256}`];
   for (const c of report.checks) {
     const mark = c.ok === true ? 'PASS' : c.ok === false ? 'FAIL' : 'SKIP';
     lines.push(`  ${mark}  ${c.check.padEnd(13)} ${'code' in c ? `${c.code}: ` : ''}${c.detail}`);
   }
   lines.push(report.ok ? (report.complete ? 'VERIFIED' : 'VERIFIED (some checks not run)') : 'NOT VERIFIED');
+  if (verdict) lines.push(`verdict: ${verdict.verdict.toUpperCase()} (${verdict.because.join(', ')})`);
   return `${lines.join('\n')}\n`;
 }

@@ -52,8 +52,14 @@ export interface Config {
   /** Seed one development department of each kind on start. */
   seedDevData: boolean;
   transparency: {
-    /** C2SP origin line of the licence log, e.g. "licence-vault.example.gov.cn/licences". */
+    /**
+     * C2SP origin line of the licence log, e.g. "licence-vault.example.gov.cn/licences". Default: derived
+     * from PUBLIC_BASE_URL, so two deployments anchoring on one channel never write the same tree; the
+     * database pins the origins at first start (src/log/log-origins.ts).
+     */
     logOrigin: string;
+    /** LOG_ORIGIN or ACCESS_LOG_ORIGIN was set: a mismatch with the database's pinned origins stops start-up. */
+    logOriginExplicit: boolean;
     /** Checkpoint after this many new leaves … */
     anchorBatchLeaves: number;
     /** … or after this long, whichever comes first. */
@@ -146,12 +152,13 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     seedDevData: boolFrom(env, 'SEED_DEV_DATA', env.DATABASE_URL === undefined),
     transparency: {
-      logOrigin: env.LOG_ORIGIN || 'licence-vault.local/licences',
+      logOrigin: env.LOG_ORIGIN || defaultLogOrigin(publicBaseUrl, 'licences'),
+      logOriginExplicit: Boolean(env.LOG_ORIGIN || env.ACCESS_LOG_ORIGIN),
       anchorBatchLeaves: intFrom(env, 'ANCHOR_BATCH_LEAVES', 1000),
       anchorIntervalMs: intFrom(env, 'ANCHOR_INTERVAL_MS', 10_000),
       anchorerEnabled: boolFrom(env, 'ANCHORER_ENABLED', true),
       anchorerThread: boolFrom(env, 'ANCHORER_THREAD', true),
-      accessLogOrigin: env.ACCESS_LOG_ORIGIN || 'licence-vault.local/accesses',
+      accessLogOrigin: env.ACCESS_LOG_ORIGIN || defaultLogOrigin(publicBaseUrl, 'accesses'),
     },
     exchange: {
       perDepartmentPerMinute: intFrom(env, 'EXCHANGE_RATE_PER_DEPARTMENT_PER_MINUTE', 3000),
@@ -185,4 +192,14 @@ export function redactUrl(url: string): string {
   } catch {
     return '<unparseable url>';
   }
+}
+
+/**
+ * A deployment's default log origin: its public URL without the scheme, then the log's name
+ * (`https://vault.example.gov.cn` → `vault.example.gov.cn/licences`), as C2SP tlog-checkpoint suggests
+ * (a schema-less URL).
+ */
+export function defaultLogOrigin(publicBaseUrl: string, log: 'licences' | 'accesses'): string {
+  const url = new URL(publicBaseUrl);
+  return `${url.host}${url.pathname.replace(/\/+$/, '')}/${log}`;
 }

@@ -77,7 +77,7 @@ export class EmbeddedLedger implements Ledger {
 
   async setLicenceStatus(change: StatusChange): Promise<LedgerAnchor> {
     const changedAt = canonicalTime(change.changedAt);
-    return this.append('status', `status:${change.licenceId}`, async (current) => {
+    return this.append('status', statusKey(change.origin, change.licenceId), async (current) => {
       if (current) {
         const v = JSON.parse(current) as { status: string; reasonSha256: string; changedAt?: string };
         if (v.status === change.status && v.reasonSha256 === change.reasonSha256 && v.changedAt === changedAt) return null;
@@ -86,18 +86,19 @@ export class EmbeddedLedger implements Ledger {
           throw new LedgerError('TIME_NOT_INCREASING', `licence ${change.licenceId}: change at ${changedAt} is earlier than its last change at ${v.changedAt}`);
         }
       }
-      return { licenceId: change.licenceId, status: change.status, reasonSha256: change.reasonSha256, changedAt };
+      return { origin: change.origin, licenceId: change.licenceId, status: change.status, reasonSha256: change.reasonSha256, changedAt };
     });
   }
 
-  async getLicenceStatus(licenceId: string, atTime?: Date): Promise<LedgerStatusRecord | null> {
-    const history = await this.statusHistory(licenceId);
+  async getLicenceStatus(origin: string, licenceId: string, atTime?: Date): Promise<LedgerStatusRecord | null> {
+    const history = await this.statusHistory(origin, licenceId);
     if (!atTime) return history.at(-1) ?? null;
     return history.filter((h) => Date.parse(h.changedAt) <= atTime.getTime()).at(-1) ?? null;
   }
 
-  async statusHistory(licenceId: string): Promise<LedgerStatusRecord[]> {
-    const rows = await this.db<EntryRow>('embedded_ledger_entries').where({ state_key: `status:${licenceId}` }).orderBy('height');
+  async statusHistory(origin: string, licenceId: string): Promise<LedgerStatusRecord[]> {
+    // Entries from before statuses were kept per origin sit under the licence id alone (one vault, one log).
+    const rows = await this.db<EntryRow>('embedded_ledger_entries').whereIn('state_key', [statusKey(origin, licenceId), `status:${licenceId}`]).orderBy('height');
     return rows.map(toStatus);
   }
 
@@ -154,6 +155,10 @@ export class EmbeddedLedger implements Ledger {
 
 function anchorOf(row: EntryRow): LedgerAnchor {
   return { network: NETWORK, txId: row.tx_id, blockNumber: Number(row.height), anchoredAt: new Date(row.created_at).toISOString() };
+}
+
+function statusKey(origin: string, licenceId: string): string {
+  return `status:${origin}|${licenceId}`;
 }
 
 function toStatus(row: EntryRow): LedgerStatusRecord {

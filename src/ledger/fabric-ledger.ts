@@ -111,21 +111,21 @@ export class FabricLedger implements Ledger {
   }
 
   async setLicenceStatus(change: StatusChange): Promise<LedgerAnchor> {
-    const { record, txId, blockNumber } = await this.submit<StatusRecord>('SetStatus', [change.licenceId, change.status, change.reasonSha256, change.changedAt]);
+    const { record, txId, blockNumber } = await this.submit<StatusRecord>('SetStatus', [change.origin, change.licenceId, change.status, change.reasonSha256, change.changedAt]);
     return this.anchorOf(record.txId, record.recordedAt ?? record.changedAt, record.txId === txId ? blockNumber : null);
   }
 
-  async getLicenceStatus(licenceId: string, atTime?: Date): Promise<LedgerStatusRecord | null> {
+  async getLicenceStatus(origin: string, licenceId: string, atTime?: Date): Promise<LedgerStatusRecord | null> {
     if (!atTime) {
-      const r = await this.evaluate<StatusRecord>('GetStatus', [licenceId]);
+      const r = await this.evaluate<StatusRecord>('GetStatus', [origin, licenceId]);
       return r ? statusFromRecord(r) : null;
     }
-    const history = await this.statusHistory(licenceId);
+    const history = await this.statusHistory(origin, licenceId);
     return history.filter((h) => Date.parse(h.changedAt) <= atTime.getTime()).at(-1) ?? null;
   }
 
-  async statusHistory(licenceId: string): Promise<LedgerStatusRecord[]> {
-    const entries = (await this.evaluate<Array<{ value: StatusRecord | null }>>('GetStatusHistory', [licenceId])) ?? [];
+  async statusHistory(origin: string, licenceId: string): Promise<LedgerStatusRecord[]> {
+    const entries = (await this.evaluate<Array<{ value: StatusRecord | null }>>('GetStatusHistory', [origin, licenceId])) ?? [];
     // Fabric returns history newest first; callers want them in the order they were made (the chaincode
     // refuses a change earlier than the last one, so that is also the order they were recorded in).
     return entries

@@ -44,6 +44,8 @@ export interface AnchoredCheckpoint {
 
 /** A status change as the department made it: the time is the one in its log leaf. */
 export interface StatusChange {
+  /** The log the licence was issued in: a licence's status is kept per origin, so vaults never share one. */
+  origin: string;
   licenceId: string;
   status: LedgerLicenceStatus;
   reasonSha256: string;
@@ -72,8 +74,8 @@ export interface Ledger {
    * The status in force at `atTime` (default: now) by the changes' own times, or null when the ledger has
    * none by then. A change the ledger recorded after `atTime` still counts if it was made before it.
    */
-  getLicenceStatus(licenceId: string, atTime?: Date): Promise<LedgerStatusRecord | null>;
-  statusHistory(licenceId: string): Promise<LedgerStatusRecord[]>;
+  getLicenceStatus(origin: string, licenceId: string, atTime?: Date): Promise<LedgerStatusRecord | null>;
+  statusHistory(origin: string, licenceId: string): Promise<LedgerStatusRecord[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@ import type { HttpResult, OperationHandlers, RequestContext } from '../http/http
 import type { Metrics } from '../observability/metrics.ts';
 import type { IssueLicenceRequest, LicenceService, RenewLicenceRequest, StatusChangeAction } from './licence-service.ts';
 import type { Licence, LicenceStatus, StatusEvent } from './licence-types.ts';
+import type { LicencePresentations, PresentationRequest } from './licence-presentations.ts';
 
 export function licenceRepresentation(l: Licence, publicBaseUrl: string) {
   const self = `/licences/${l.id}`;
@@ -55,15 +56,19 @@ function decodeCursor(cursor: unknown): { issuedAt: string; id: string } | undef
   throw DomainError.invalid('CURSOR_INVALID', 'cursor is not one this service returned', [{ field: 'cursor', message: 'is not valid' }]);
 }
 
-export function licenceRoutes(service: LicenceService, metrics: Metrics, publicBaseUrl: string): OperationHandlers {
+export function licenceRoutes(service: LicenceService, presentations: LicencePresentations, metrics: Metrics, publicBaseUrl: string): OperationHandlers {
   const json = (status: number, body: unknown, headers?: Record<string, string>): HttpResult => ({ status, json: body, headers });
   return {
+    async presentLicence(ctx) {
+      return json(201, await presentations.present(ctx.principal, licenceIdParam(ctx), (ctx.body ?? {}) as PresentationRequest), { 'Cache-Control': 'no-store' });
+    },
     async issueLicence(ctx) {
       const key = ctx.headers['idempotency-key'];
       const outcome = await service.issue(ctx.principal, ctx.body as IssueLicenceRequest, typeof key === 'string' ? key : null);
       if (!outcome.replayed) metrics.licencesIssued.inc({ type: outcome.licence.typeKey });
       const body = licenceRepresentation(outcome.licence, publicBaseUrl);
-      return outcome.replayed ? json(200, body, { 'Idempotent-Replayed': 'true' }) : json(201, body, { Location: body.links.self });
+      if (outcome.replayed) return json(200, body, { 'Idempotent-Replayed': 'true' });
+      return json(201, { ...body, verificationCode: outcome.verificationCode }, { Location: body.links.self, 'Cache-Control': 'no-store' });
     },
     async listLicences(ctx) {
       const limit = Number(ctx.query.limit ?? 50);
@@ -105,11 +110,11 @@ export function licenceRoutes(service: LicenceService, metrics: Metrics, publicB
       return json(200, licenceRepresentation(licence, publicBaseUrl));
     },
     async renewLicence(ctx) {
-      const licence = await service.renew(ctx.principal, licenceIdParam(ctx), ctx.body as RenewLicenceRequest);
+      const { licence, verificationCode } = await service.renew(ctx.principal, licenceIdParam(ctx), ctx.body as RenewLicenceRequest);
       metrics.statusChanges.inc({ action: 'renew' });
       metrics.licencesIssued.inc({ type: licence.typeKey });
       const body = licenceRepresentation(licence, publicBaseUrl);
-      return json(201, body, { Location: body.links.self });
+      return json(201, { ...body, verificationCode }, { Location: body.links.self, 'Cache-Control': 'no-store' });
     },
   };
 }

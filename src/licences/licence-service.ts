@@ -17,7 +17,8 @@ import type { ObjectStore } from '../storage/object-store.ts';
 import { documentKey } from './document-keys.ts';
 import { fieldCommitmentRoot } from '../proofs/field-commitments.ts';
 import type { LicenceDocumentFactory, LicenceDocumentInput } from './licence-document.ts';
-import { issuanceEffects, statusEffects } from './licence-leaves.ts';
+import { issuanceEffects, provenanceSaltsFor, statusEffects } from './licence-leaves.ts';
+import { newVerificationCode, verificationCodeSha256 } from './verification-code.ts';
 import type { DigitizedProvenance, Licence, LicenceQuery, LicenceStatus, LicenceStore, NewLicenceRecord, StatusAction, StatusEvent } from './licence-types.ts';
 import type { LicenceScan } from './licence-document.ts';
 import { LicenceStoreConflict } from './licence-types.ts';
@@ -72,6 +73,11 @@ export interface IssueOutcome {
   licence: Licence;
   /** True when an Idempotency-Key matched an earlier identical request: nothing new was written. */
   replayed: boolean;
+  /**
+   * The new licence's verification code, handed to the issuer once (the vault keeps only its hash; it is
+   * printed on the PDF). Absent on a replay.
+   */
+  verificationCode?: string;
 }
 
 export class LicenceService {
@@ -101,6 +107,8 @@ export class LicenceService {
     const id = formatLicenceId({ typeCode: type.code, issuerCode: issuer, serial, version: 1 });
     const issuedAt = this.now();
     const fieldSalts = saltsFor(request.fields);
+    const provenanceSalts = request.provenance ? provenanceSaltsFor() : null;
+    const verificationCode = newVerificationCode();
     const licence = await this.produceDocument({
       id,
       typeKey: type.key,
@@ -115,14 +123,16 @@ export class LicenceService {
       fieldCommitmentRoot: fieldCommitmentRoot(request.fields, fieldSalts),
       provenance: request.provenance ?? null,
       issuedAt: issuedAt.toISOString(),
-    }, type, options.scans);
+    }, type, verificationCode, options.scans);
     const record: NewLicenceRecord = {
       licence,
       fieldSalts,
+      provenanceSalts,
+      verificationCodeSha256: verificationCodeSha256(verificationCode),
       idempotencyKey,
       requestSha256,
       event: { licenceId: id, action: 'issue', fromStatus: null, toStatus: 'active', reason: 'issued', actor: issuer, at: licence.issuedAt },
-      effects: issuanceEffects(this.deps.logOrigin, licence),
+      effects: issuanceEffects(this.deps.logOrigin, licence, provenanceSalts),
     };
     try {
       await this.deps.licences.insert(record);
@@ -134,7 +144,7 @@ export class LicenceService {
       }
       throw error;
     }
-    return { licence, replayed: false };
+    return { licence, replayed: false, verificationCode };
   }
 
   /** For a dry run of digitization: was this request issued before ('done'), with other content ('conflict'), or not ('new')? */
@@ -216,7 +226,7 @@ export class LicenceService {
     return result.licence;
   }
 
-  async renew(principal: Principal | null, id: string, request: RenewLicenceRequest): Promise<Licence> {
+  async renew(principal: Principal | null, id: string, request: RenewLicenceRequest): Promise<{ licence: Licence; verificationCode: string }> {
     const actor = requireIssuer(principal);
     const previous = await this.deps.licences.get(id);
     if (!previous || !canRead(principal, previous)) throw notFound(id);
@@ -232,14 +242,17 @@ export class LicenceService {
     if (!next.ok) throw DomainError.conflict('VERSION_EXHAUSTED', next.message);
     const at = this.now().toISOString();
     const fieldSalts = saltsFor(fields);
+    // A new version is a new document: its own verification code, its own salts.
+    const provenanceSalts = previous.provenance ? provenanceSaltsFor() : null;
+    const verificationCode = newVerificationCode();
     const licence = await this.produceDocument({
       ...previous, id: next.value, fields, ...validity, version: next.version, previousId: id, status: 'active', issuedAt: at,
       fieldCommitmentRoot: fieldCommitmentRoot(fields, fieldSalts),
-    }, type);
+    }, type, verificationCode);
     const successor: NewLicenceRecord = {
-      licence, fieldSalts, idempotencyKey: null, requestSha256: null,
+      licence, fieldSalts, provenanceSalts, verificationCodeSha256: verificationCodeSha256(verificationCode), idempotencyKey: null, requestSha256: null,
       event: { licenceId: licence.id, action: 'issue', fromStatus: null, toStatus: 'active', reason: `renewal of ${id}: ${reason}`, actor, at },
-      effects: issuanceEffects(this.deps.logOrigin, licence),
+      effects: issuanceEffects(this.deps.logOrigin, licence, provenanceSalts),
     };
     const supersede: StatusEvent = { licenceId: id, action: 'renew', fromStatus: previous.status, toStatus: 'superseded', reason, actor, at };
     try {
@@ -249,7 +262,7 @@ export class LicenceService {
       if (error instanceof LicenceStoreConflict) throw DomainError.conflict('ALREADY_RENEWED', `licence ${id} has already been renewed`);
       throw error;
     }
-    return licence;
+    return { licence, verificationCode };
   }
 
   /** Renders, signs and stores the PDF; returns the licence with its document reference filled in. */
@@ -264,26 +277,28 @@ export class LicenceService {
     return department;
   }
 
-  private async produceDocument(draft: Omit<Licence, 'document'>, type: LicenceType, scans?: LicenceScan[]): Promise<Licence> {
+  private async produceDocument(draft: Omit<Licence, 'document'>, type: LicenceType, verificationCode: string, scans?: LicenceScan[]): Promise<Licence> {
     const issuerDept = await this.issuerName(draft.issuerCode);
     const input: LicenceDocumentInput = {
       licenceId: draft.id,
       version: draft.version,
       typeNameZh: type.nameZh,
       typeNameEn: type.nameEn,
+      issuerCode: draft.issuerCode,
       issuerNameZh: issuerDept?.nameZh ?? draft.issuerCode,
       issuerNameEn: issuerDept?.nameEn ?? draft.issuerCode,
+      holderKind: draft.holder.kind,
       holderName: draft.holder.name,
       holderId: draft.holder.id,
-      holderKindZh: draft.holder.kind === 'person' ? '持证人' : '持证主体',
-      holderKindEn: draft.holder.kind === 'person' ? 'Holder' : 'Holder (organisation)',
       fields: type.fields
         .filter((f) => draft.fields[f.name] !== undefined && draft.fields[f.name] !== '')
         .map((f) => ({ labelZh: f.labelZh, labelEn: f.labelEn, value: String(draft.fields[f.name]) })),
       validFrom: draft.validFrom,
       validUntil: draft.validUntil,
       issuedAt: draft.issuedAt,
-      verifyUrl: `${this.deps.publicBaseUrl}/verify/${encodeURIComponent(draft.id)}`,
+      // The code rides in the fragment: browsers never send it to a server, nor does a redirect drop it.
+      verifyUrl: verificationUrl(this.deps.publicBaseUrl, draft.id, verificationCode),
+      verificationCode,
       ...(draft.provenance ? { digitizedFromPaper: { originalIssueDate: draft.provenance.originalIssueDate, archiveLocation: draft.provenance.archiveLocation } } : {}),
       ...(scans?.length ? { scans } : {}),
     };
@@ -397,6 +412,11 @@ function summarise(errors: FieldError[]): string {
 /** 128-bit random salt per field, so a commitment cannot be brute-forced from a guessable value. */
 function saltsFor(fields: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.keys(fields).map((name) => [name, crypto.randomBytes(16).toString('base64')]));
+}
+
+/** The QR code's target: the public verification page of a licence, its code in the fragment. */
+export function verificationUrl(publicBaseUrl: string, licenceId: string, verificationCode: string): string {
+  return `${publicBaseUrl}/verify/${encodeURIComponent(licenceId)}#${verificationCode.replace(/-/g, '')}`;
 }
 
 function isRealDate(s: string): boolean {

@@ -27,6 +27,8 @@ interface LicenceRow {
   idempotency_key: string | null;
   request_sha256: string | null;
   field_salts: Record<string, string> | null;
+  provenance_salts: Record<string, string> | null;
+  verification_code_sha256: string | null;
   field_commitment_root: string | null;
   provenance: Licence['provenance'];
 }
@@ -93,6 +95,8 @@ function toRow(record: NewLicenceRecord): LicenceRow {
     field_salts: JSON.stringify(record.fieldSalts) as unknown as Record<string, string>,
     field_commitment_root: l.fieldCommitmentRoot,
     provenance: (l.provenance ? JSON.stringify(l.provenance) : null) as unknown as Licence['provenance'],
+    provenance_salts: (record.provenanceSalts ? JSON.stringify(record.provenanceSalts) : null) as unknown as Record<string, string> | null,
+    verification_code_sha256: record.verificationCodeSha256,
   };
 }
 
@@ -119,6 +123,10 @@ export function createLicenceStore(db: Database): LicenceStore {
     await applyEffects(trx, record.effects);
   };
 
+  const verificationCodeSha256 = async (id: string) => {
+    const row = await db<LicenceRow>('licences').where({ id }).first('verification_code_sha256');
+    return row?.verification_code_sha256 ?? null;
+  };
   const getDisclosable = async (id: string) => {
     const row = await db<LicenceRow>('licences').where({ id }).first();
     return row ? { licence: fromRow(row), fieldSalts: row.field_salts } : null;
@@ -137,6 +145,7 @@ export function createLicenceStore(db: Database): LicenceStore {
   };
 
   return {
+    verificationCodeSha256,
     async allocateSerial(typeCode, issuerCode) {
       const result = await db.raw<{ rows: Array<{ last_serial: string | number }> }>(
         `INSERT INTO licence_serials (type_code, issuer_code, last_serial) VALUES (?, ?, 1)

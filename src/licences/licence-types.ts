@@ -56,6 +56,10 @@ export interface NewLicenceRecord {
   licence: Licence;
   /** Per-field salts of the commitments; secret, never part of the API representation. */
   fieldSalts: Record<string, string>;
+  /** Salts of the commitments that stand for personal data of the provenance in the public log leaf. */
+  provenanceSalts: Record<string, string> | null;
+  /** SHA-256 of the verification code printed on the licence (see verification-code.ts). */
+  verificationCodeSha256: string;
   idempotencyKey: string | null;
   requestSha256: string | null;
   event: StatusEvent;
@@ -89,6 +93,8 @@ export interface LicenceStore {
   changeStatus(id: string, from: LicenceStatus[], event: StatusEvent, effects: WriteEffects): Promise<{ changed: boolean; licence: Licence | null }>;
   /** Inserts the successor and marks the predecessor superseded, atomically; fails if already renewed. */
   renew(previousId: string, from: LicenceStatus[], successor: NewLicenceRecord, supersedeEvent: StatusEvent, supersedeEffects: WriteEffects): Promise<{ changed: boolean; licence: Licence | null }>;
+  /** The SHA-256 of a licence's verification code, or null (unknown licence, or issued before codes existed). */
+  verificationCodeSha256(id: string): Promise<string | null>;
   /** A licence with the salts of its field commitments (for selective disclosure), in one read. */
   getDisclosable(id: string): Promise<DisclosableLicence | null>;
   listDisclosable(query: LicenceQuery): Promise<DisclosableLicence[]>;

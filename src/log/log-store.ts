@@ -116,7 +116,7 @@ function frontierNodesCompletedBy(size: number, count: number): Array<{ level: n
 
 export async function enqueueLedgerStatus(trx: Knex.Transaction, entries: StatusOutboxEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  await trx('ledger_status_outbox').insert(entries.map((e) => ({ licence_id: e.licenceId, status: e.status, reason_sha256: e.reasonSha256, changed_at: e.changedAt })));
+  await trx('ledger_status_outbox').insert(entries.map((e) => ({ origin: e.origin, licence_id: e.licenceId, status: e.status, reason_sha256: e.reasonSha256, changed_at: e.changedAt })));
 }
 
 function toCheckpoint(r: Record<string, any>): StoredCheckpoint {
@@ -224,7 +224,7 @@ export class KnexLogStore implements LogStore {
 
   async pendingStatusWrites(limit: number): Promise<Array<StatusOutboxEntry & { id: number }>> {
     const rows = await this.db('ledger_status_outbox').whereNull('anchor').orderBy('id').limit(limit);
-    return rows.map((r) => ({ id: Number(r.id), licenceId: r.licence_id, status: r.status, reasonSha256: r.reason_sha256, changedAt: new Date(r.changed_at).toISOString() }));
+    return rows.map((r) => ({ id: Number(r.id), origin: r.origin, licenceId: r.licence_id, status: r.status, reasonSha256: r.reason_sha256, changedAt: new Date(r.changed_at).toISOString() }));
   }
 
   async countPendingStatusWrites(): Promise<number> {

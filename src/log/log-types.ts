@@ -32,6 +32,8 @@ export interface StoredCheckpoint {
 
 /** A ledger status write waiting in the outbox. */
 export interface StatusOutboxEntry {
+  /** The licence log's origin: the ledger keeps a licence's status per origin. */
+  origin: string;
   licenceId: string;
   status: LedgerLicenceStatus;
   reasonSha256: string;

@@ -223,7 +223,7 @@ export class Anchorer {
       // In order per licence: a later status must never be overtaken by an earlier one.
       for (const entry of batch) {
         try {
-          const anchor = await ledger.setLicenceStatus({ licenceId: entry.licenceId, status: entry.status, reasonSha256: entry.reasonSha256, changedAt: entry.changedAt });
+          const anchor = await ledger.setLicenceStatus({ origin: entry.origin, licenceId: entry.licenceId, status: entry.status, reasonSha256: entry.reasonSha256, changedAt: entry.changedAt });
           await logs.recordStatusWritten(entry.id, anchor);
           written += 1;
         } catch (error) {

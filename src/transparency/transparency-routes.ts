@@ -3,6 +3,7 @@ import { DomainError } from '../errors/domain-error.ts';
 import type { OperationHandlers } from '../http/http-types.ts';
 import { parseLicenceId } from '../identity/licence-id.ts';
 import type { StoredCheckpoint } from '../log/log-types.ts';
+import type { LicenceCards } from './licence-card.ts';
 import type { TransparencyService } from './transparency-service.ts';
 
 function checkpointRepresentation(c: StoredCheckpoint) {
@@ -15,7 +16,7 @@ function licenceId(raw: string | undefined): string {
   return raw!;
 }
 
-export function transparencyRoutes(service: TransparencyService, issuerCaPem: () => string): OperationHandlers {
+export function transparencyRoutes(service: TransparencyService, cards: LicenceCards, issuerCaPem: () => string): OperationHandlers {
   return {
     async getLicenceReceipt(ctx) {
       return { status: 200, json: await service.receipt(ctx.principal, licenceId(ctx.params.licenceId)) };
@@ -62,7 +63,15 @@ export function transparencyRoutes(service: TransparencyService, issuerCaPem: ()
       return { status: 200, json: await service.verifyDocument(new Uint8Array(bytes), receipt) };
     },
     async openVerificationPage(ctx) {
-      return { status: 302, headers: { Location: `/app/verify.html#${encodeURIComponent(licenceId(ctx.params.licenceId))}` } };
+      // No check here: the page explains a malformed number in words. The code stays in the fragment.
+      return { status: 302, headers: { Location: `/app/verify.html?licence=${encodeURIComponent(ctx.params.licenceId ?? '')}`, 'Cache-Control': 'no-store' } };
+    },
+    async getLicenceCard(ctx) {
+      const { licenceId: raw, code } = ctx.body as { licenceId: string; code: string };
+      return { status: 200, json: await cards.byCode(licenceId(raw), code), headers: { 'Cache-Control': 'no-store' } };
+    },
+    async getLicenceCardByDocument(ctx) {
+      return { status: 200, json: await cards.byDocument(String(ctx.params.documentSha256)), headers: { 'Cache-Control': 'no-store' } };
     },
     async getIssuerCaCertificate() {
       return { status: 200, body: issuerCaPem(), contentType: 'application/x-pem-file' };

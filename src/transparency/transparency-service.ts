@@ -9,7 +9,8 @@ import { DomainError } from '../errors/domain-error.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { Licence } from '../licences/licence-types.ts';
 import { sha256Hex } from '../hashing/sha256.ts';
-import { consistencyProofSpan, parseReceipt, verifyLicence } from '../verify/index.ts';
+import { consistencyProofSpan, headline, parseLeafData, parseReceipt, todayInChina, verifyLicence } from '../verify/index.ts';
+import type { Headline } from '../verify/index.ts';
 import type { TrustPolicy, VerificationReport } from '../verify/index.ts';
 import { base64Encode } from '../proofs/checkpoint.ts';
 import type { LogStore } from '../log/log-types.ts';
@@ -44,12 +45,13 @@ export class TransparencyService {
    * Public verification of a PDF (POST /verify): the same pure verifier the CLI and the page run, fed with
    * the receipt (given, or found by the document's hash) and the ledger's facts.
    */
-  async verifyDocument(pdf: Uint8Array, givenReceipt: unknown): Promise<VerificationReport> {
+  async verifyDocument(pdf: Uint8Array, givenReceipt: unknown): Promise<VerificationReport & { verdict: Headline }> {
     let receipt: Receipt | null = null;
+    let licence: Licence | null = null;
     if (givenReceipt !== undefined && givenReceipt !== null) {
       receipt = givenReceipt as Receipt;
     } else {
-      const licence = await this.deps.licences.findByDocument(sha256Hex(pdf));
+      licence = await this.deps.licences.findByDocument(sha256Hex(pdf));
       if (licence) receipt = await this.receiptFor(licence.id).catch(() => null);
     }
     let parsed: { licenceId: string; treeSize: number } | null = null;
@@ -59,11 +61,27 @@ export class TransparencyService {
       parsed = null; // the verifier reports the malformed receipt itself
     }
     const facts = await this.ledgerFacts(parsed?.licenceId ?? null);
-    return verifyLicence(pdf, receipt as never, this.trustPolicy(), {
+    const report = await verifyLicence(pdf, receipt as never, this.trustPolicy(), {
       anchoredCheckpoint: facts.anchoredCheckpoint,
       licenceStatus: facts.licenceStatus ? { status: facts.licenceStatus.status, changedAt: facts.licenceStatus.changedAt } : null,
       consistencyProof: await this.consistencyOrNull(consistencyProofSpan(parsed?.treeSize, facts.anchoredCheckpoint)),
     });
+    let leaf: Record<string, unknown> | null = null;
+    try {
+      leaf = receipt ? parseLeafData(parseReceipt(receipt).leafData) : null;
+    } catch {
+      leaf = null;
+    }
+    const anchored = report.checks.find((c) => c.check === 'anchor')?.ok === true;
+    const verdict = headline({
+      report,
+      // Without a receipt given, a document the vault does not know is not a licence of this vault.
+      notFound: givenReceipt == null && !licence,
+      status: facts.licenceStatus?.status ?? (anchored ? 'active' : null),
+      validity: typeof leaf?.validFrom === 'string' ? { validFrom: leaf.validFrom, validUntil: typeof leaf.validUntil === 'string' ? leaf.validUntil : null } : null,
+      today: todayInChina(),
+    });
+    return { ...report, verdict };
   }
 
   /**
@@ -122,17 +140,32 @@ export class TransparencyService {
     });
   }
 
-  /** Status and receipt for an exchange answer; both reads are cached for a moment (see the caches). */
-  async licenceFacts(licenceId: string, vaultStatus: string) {
+  /**
+   * Status and receipt for an exchange answer; both reads are cached for a moment (see the caches), unless
+   * `fresh` (the public licence card: a person is looking, and a change a second ago must show).
+   */
+  async licenceFacts(licenceId: string, vaultStatus: string, options: { fresh?: boolean } = {}) {
+    const readStatus = () => this.deps.ledger.getLicenceStatus(this.deps.origin, licenceId);
+    const readReceipt = async () => {
+      const found = await this.leafReceipt(this.deps.origin, licenceId, 'licence.issued');
+      return typeof found === 'string' ? null : { licenceId, ...found };
+    };
     const [record, receipt] = await Promise.all([
-      this.ledgerStatusCache.get(`${licenceId}|${vaultStatus}`, () => this.deps.ledger.getLicenceStatus(licenceId)),
-      this.receiptIfCheckpointed(licenceId),
+      options.fresh ? readStatus() : this.ledgerStatusCache.get(`${licenceId}|${vaultStatus}`, readStatus),
+      options.fresh ? readReceipt() : this.receiptIfCheckpointed(licenceId),
     ]);
     let status: { status: string; source: 'ledger' | 'anchored-issuance' | 'vault-pending-ledger'; txId: string | null };
     if (record && record.status === vaultStatus) status = { status: record.status, source: 'ledger', txId: record.txId };
     else if (!record && vaultStatus === 'active' && receipt?.anchor) status = { status: 'active', source: 'anchored-issuance', txId: receipt.anchor.txId };
     else status = { status: vaultStatus, source: 'vault-pending-ledger', txId: null };
-    return { status, receipt };
+    return { status, receipt, ledgerRecord: record };
+  }
+
+  /** When the issuing department last changed the licence's status (its newest status leaf), or null. */
+  async lastStatusChangeTime(licenceId: string): Promise<string | null> {
+    const leaves = await this.deps.logs.leavesAbout(this.deps.origin, licenceId);
+    const last = leaves.map((l) => JSON.parse(l.data) as { kind: string; time?: string }).filter((l) => l.kind === 'licence.status').at(-1);
+    return last?.time ?? null;
   }
 
   /** Inclusion of the leaf about `subject` in the newest (preferably anchored) checkpoint covering it. */
@@ -204,7 +237,7 @@ export class TransparencyService {
     // The vault's own record of the licence's changes: the status leaves of its log, with their times.
     const leaves = (await this.deps.logs.leavesAbout(this.deps.origin, licenceId)).map((l) => JSON.parse(l.data) as { kind: string; status?: string; time?: string });
     const vaultChange = leaves.filter((l) => l.kind === 'licence.status' && l.time !== undefined && Date.parse(l.time) <= asked).at(-1);
-    const record = await this.deps.ledger.getLicenceStatus(licenceId, at);
+    const record = await this.deps.ledger.getLicenceStatus(this.deps.origin, licenceId, at);
     if (vaultChange) {
       const onLedger = record && Date.parse(record.changedAt) === Date.parse(vaultChange.time!) && record.status === vaultChange.status;
       if (!onLedger) return answer({ basis: 'pending-on-ledger', ledgerStatus: record?.status ?? null, txId: record?.txId ?? null, recordedAt: record?.recordedAt ?? null, pendingChange: { status: vaultChange.status!, changedAt: vaultChange.time! } });
@@ -225,7 +258,7 @@ export class TransparencyService {
   async ledgerFacts(licenceId: string | null) {
     const [anchored, status] = await Promise.all([
       this.deps.ledger.getAnchoredCheckpoint(this.deps.origin),
-      licenceId ? this.deps.ledger.getLicenceStatus(licenceId) : Promise.resolve(null),
+      licenceId ? this.deps.ledger.getLicenceStatus(this.deps.origin, licenceId) : Promise.resolve(null),
     ]);
     return {
       ledger: this.deps.ledger.kind,

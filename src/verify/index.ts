@@ -9,6 +9,10 @@ export type {
   VerifyOptions,
 } from './licence-verifier.ts';
 export { parseReceipt, parseLeafData } from './receipt.ts';
+export { headline, todayInChina, VERDICTS } from './verdict.ts';
+export type { Headline, Verdict, VerdictFacts } from './verdict.ts';
+export { presentationTokenFrom, verifyPresentation } from './presentation.ts';
+export type { PresentationCheck, PresentationClaims, PublicJwk } from './presentation.ts';
 export type { Receipt, ReceiptAnchor, LeafFields } from './receipt.ts';
 export { VerificationError, isVerificationError } from '../proofs/verification-error.ts';
 export type { VerificationErrorCode as VerificationCode } from '../proofs/verification-error.ts';

@@ -389,7 +389,7 @@ describe('licence API (embedded defaults)', function () {
       expect(asset.status).to.equal(200);
       const qr = await fetch(`${vault.baseUrl}/verify/BL.111101050000100149.0000000001.01.G`, { redirect: 'manual' });
       expect(qr.status).to.equal(302);
-      expect(qr.headers.get('location')).to.equal('/app/verify.html#BL.111101050000100149.0000000001.01.G');
+      expect(qr.headers.get('location')).to.equal('/app/verify.html?licence=BL.111101050000100149.0000000001.01.G');
     });
   });
 });

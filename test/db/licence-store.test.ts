@@ -12,7 +12,7 @@ import { openTestDatabase, skipUnlessAvailable, TEST_ENGINES } from '../support/
 import type { TestDatabase } from '../support/databases.ts';
 import { insertIssuer, ISSUER, LOG, licenceRecord } from '../support/licence-records.ts';
 
-const statusEffects = (id: string) => ({ log: [{ origin: LOG, subject: id, leaf: { kind: 'licence.status', licenceId: id } }], ledger: [{ licenceId: id, status: 'suspended' as const, reasonSha256: 'e'.repeat(64), changedAt: '2026-02-01T00:00:00.000Z' }] });
+const statusEffects = (id: string) => ({ log: [{ origin: LOG, subject: id, leaf: { kind: 'licence.status', licenceId: id } }], ledger: [{ origin: LOG, licenceId: id, status: 'suspended' as const, reasonSha256: 'e'.repeat(64), changedAt: '2026-02-01T00:00:00.000Z' }] });
 const leavesAbout = async (db: TestDatabase['db'], id: string) => (await db('log_leaves').where({ subject: id }).orderBy('leaf_index')).map((r) => JSON.parse(r.leaf_data).kind);
 
 for (const engine of TEST_ENGINES) {

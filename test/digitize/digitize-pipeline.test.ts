@@ -127,11 +127,17 @@ describe('digitization pipeline', function () {
     const verify = spawnSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', path.join(dir, 'd.der'), '-content', path.join(dir, 'd.bin'), '-CAfile', vault.issuerCaPath, '-purpose', 'any', '-out', '/dev/null'], { encoding: 'utf8' });
     expect(verify.status, verify.stderr).to.equal(0);
     const leaf = JSON.parse((await vault.vault.db('log_leaves').where({ subject: row.id }).first()).leaf_data);
-    expect(leaf.digitizedFromPaper).to.include({ kind: 'digitized-from-paper', sourceSystem: row.provenance.sourceSystem, reviewingClerk: row.provenance.reviewingClerk });
-    for (const scan of leaf.digitizedFromPaper.scans as Array<{ fileName: string; sha256: string }>) {
+    expect(leaf.digitizedFromPaper).to.include({ kind: 'digitized-from-paper', sourceSystem: row.provenance.sourceSystem });
+    // The scans are in the leaf by hash, in the record's order; their file names (and the clerk, the original
+    // ID) only as salted commitments.
+    const scans = leaf.digitizedFromPaper.scans as Array<{ sha256: string; mediaType: string }>;
+    expect(scans).to.have.length(row.provenance.scans.length);
+    row.provenance.scans.forEach((scan: { fileName: string }, i: number) => {
       const bytes = fs.readFileSync(path.join(first.scansDir, scan.fileName));
-      expect(crypto.createHash('sha256').update(bytes).digest('hex')).to.equal(scan.sha256);
-    }
+      expect(crypto.createHash('sha256').update(bytes).digest('hex')).to.equal(scans[i]!.sha256);
+    });
+    expect(leaf.digitizedFromPaper).to.not.have.property('reviewingClerk');
+    expect(leaf.digitizedFromPaper.commitments).to.have.keys('holderIdOriginal', 'aliases', 'reviewingClerk', 'sourceRecordId', 'scanFileNames');
     const pages = Number(/Pages:\s+(\d+)/.exec(spawnSync('pdfinfo', [file], { encoding: 'utf8' }).stdout)![1]);
     expect(pages).to.be.greaterThan(1); // the licence page and at least one scan page (or an attached PDF scan)
     const text = spawnSync('pdftotext', [file, '-'], { encoding: 'utf8' }).stdout;

@@ -123,7 +123,7 @@ describe('fault: ledger unreachable for 10 minutes (simulated clock)', function 
     expect((await ledger.getAnchoredCheckpoint(origin))?.size).to.equal(logSize);
     expect(await count('ledger_status_outbox', (q) => q.whereNull('anchor'))).to.equal(0);
     expect(await count('log_checkpoints', (q) => q.where({ origin }).whereNull('anchor'))).to.equal(0);
-    for (const id of revoked) expect((await ledger.getLicenceStatus(id))?.status).to.equal('revoked');
+    for (const id of revoked) expect((await ledger.getLicenceStatus(origin, id))?.status).to.equal('revoked');
     const { licences } = await assertLicenceLogConsistent(t.db, origin);
     expect(licences).to.equal(issued.length);
     await assertAnchoredCheckpointMatchesLeaves(t.db, { origin, ledger });

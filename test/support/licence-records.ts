@@ -34,10 +34,12 @@ export function licenceRecord(id: string, overrides: Partial<Licence> = {}, idem
   return {
     licence,
     fieldSalts: { address: 'c2FsdA==', nested: 'c2FsdDI=' },
+    provenanceSalts: null,
+    verificationCodeSha256: 'c'.repeat(64),
     idempotencyKey,
     requestSha256: idempotencyKey ? 'b'.repeat(64) : null,
     event: { licenceId: id, action: 'issue', fromStatus: null, toStatus: 'active', reason: 'issued', actor: ISSUER, at: licence.issuedAt },
-    effects: { log: [{ origin: LOG, subject: id, leaf: { kind: 'licence.issued', licenceId: id } }], ledger: [{ licenceId: id, status: 'active', reasonSha256: 'd'.repeat(64), changedAt: licence.issuedAt }] },
+    effects: { log: [{ origin: LOG, subject: id, leaf: { kind: 'licence.issued', licenceId: id } }], ledger: [{ origin: LOG, licenceId: id, status: 'active', reasonSha256: 'd'.repeat(64), changedAt: licence.issuedAt }] },
   };
 }
 

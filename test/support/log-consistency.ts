@@ -12,7 +12,9 @@ import { parseCheckpoint } from '../../src/proofs/checkpoint.ts';
 import { bytesEqual } from '../../src/proofs/bytes.ts';
 import { hashLeaf, rootFromLeafHashes } from '../../src/proofs/merkle.ts';
 
-export const LICENCE_LOG_ORIGIN = 'licence-vault.local/licences';
+/** The licence log's origin in services started by test/support/service-process.ts (set there explicitly). */
+export const LICENCE_LOG_ORIGIN = 'licence-vault.test/licences';
+export const ACCESS_LOG_ORIGIN = 'licence-vault.test/accesses';
 
 const count = async (db: Database, sql: string, bindings: ReadonlyArray<string | number>) => Number((await db.raw(sql, bindings)).rows[0].n);
 

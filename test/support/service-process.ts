@@ -12,6 +12,7 @@ import net from 'node:net';
 import { signClientAssertion, tokenRequestForm } from '../../src/auth/client-assertion.ts';
 import { dataDirLayout, loadDevClientKey } from '../../src/bootstrap/dev-environment.ts';
 import { childEnvironment } from './child-environment.ts';
+import { ACCESS_LOG_ORIGIN, LICENCE_LOG_ORIGIN } from './log-consistency.ts';
 
 export interface ServiceProcessOptions {
   dataDir: string;
@@ -69,7 +70,7 @@ export class ServiceProcess {
     const child = spawn(process.execPath, serviceNodeArguments(), {
       env: childEnvironment({
         DATABASE_URL: opts.databaseUrl, DATA_DIR: opts.dataDir, PORT: String(opts.port), HOST: '127.0.0.1',
-        PUBLIC_BASE_URL: opts.publicBaseUrl ?? baseUrl, SEED_DEV_DATA: 'true', LOG_LEVEL: 'warn', RENDER_WORKERS: '0',
+        PUBLIC_BASE_URL: opts.publicBaseUrl ?? baseUrl, LOG_ORIGIN: LICENCE_LOG_ORIGIN, ACCESS_LOG_ORIGIN, SEED_DEV_DATA: 'true', LOG_LEVEL: 'warn', RENDER_WORKERS: '0',
         ...opts.env,
       }),
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -16,7 +16,7 @@ export class SwitchableLedger implements Ledger {
   async getAnchoredCheckpoint(o: string) { this.guard(); return this.inner.getAnchoredCheckpoint(o); }
   async setLicenceStatus(...a: Parameters<Ledger['setLicenceStatus']>) { this.guard(); return this.inner.setLicenceStatus(...a); }
   async getLicenceStatus(...a: Parameters<Ledger['getLicenceStatus']>) { this.guard(); return this.inner.getLicenceStatus(...a); }
-  async statusHistory(id: string) { this.guard(); return this.inner.statusHistory(id); }
+  async statusHistory(...a: Parameters<Ledger['statusHistory']>) { this.guard(); return this.inner.statusHistory(...a); }
   async ping() { this.guard(); }
   async close() {}
 }

@@ -60,7 +60,7 @@ export class TestVault {
       const s = createHttpServer(vault.app).listen(0, '127.0.0.1', () => resolve(s));
     });
     const { port } = server.address() as AddressInfo;
-    return new TestVault(vault, config, `http://127.0.0.1:${port}`, server, !opts.dataDir);
+    return new TestVault(vault, vault.config, `http://127.0.0.1:${port}`, server, !opts.dataDir);
   }
 
   async request<T = any>(method: string, urlPath: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> {

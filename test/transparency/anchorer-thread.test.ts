@@ -12,7 +12,6 @@ import { openTestDatabase, skipUnlessAvailable } from '../support/databases.ts';
 import type { TestDatabase } from '../support/databases.ts';
 import { TestVault } from '../support/test-vault.ts';
 
-const LICENCE_LOG = 'licence-vault.local/licences';
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -29,12 +28,14 @@ describe('the anchorer thread on PostgreSQL', function () {
   let t: TestDatabase;
   let vault: TestVault;
   let logs: KnexLogStore;
+  let LICENCE_LOG: string;
 
   before(async function () {
     await skipUnlessAvailable(this, 'postgres');
     t = await openTestDatabase('postgres');
     logs = new KnexLogStore(t.db);
     vault = await TestVault.start({ env: { DATABASE_URL: t.url!, ANCHORER_ENABLED: 'true', ANCHOR_INTERVAL_MS: '100', ANCHOR_BATCH_LEAVES: '1' } });
+    LICENCE_LOG = vault.config.transparency.logOrigin;
   });
   after(async () => {
     await vault?.stop();

@@ -136,8 +136,8 @@ describe('ledger outage during issuance', function () {
       const anchored = await ledger.getAnchoredCheckpoint(vault.config.transparency.logOrigin);
       expect(anchored?.size).to.equal(size);
       expect(Number((await t.db('ledger_status_outbox').whereNull('anchor').count({ n: '*' }))[0]!.n)).to.equal(0);
-      for (const id of revoked) expect((await ledger.getLicenceStatus(id))?.status).to.equal('revoked');
-      expect(await ledger.getLicenceStatus(ids[0]!)).to.equal(null);
+      for (const id of revoked) expect((await ledger.getLicenceStatus(vault.config.transparency.logOrigin, id))?.status).to.equal('revoked');
+      expect(await ledger.getLicenceStatus(vault.config.transparency.logOrigin, ids[0]!)).to.equal(null);
       // every checkpoint made during the outage is now covered by the anchor
       expect(Number((await t.db('log_checkpoints').whereNull('anchor').count({ n: '*' }))[0]!.n)).to.equal(0);
     } finally {
