@@ -9,6 +9,7 @@ import type express from 'express';
 import { authRoutes } from './auth/auth-routes.ts';
 import { DepartmentTokenService } from './auth/department-tokens.ts';
 import { DevIdentityProvider, HolderTokenVerifier } from './auth/holder-tokens.ts';
+import { DevStaffProvider, StaffTokenVerifier } from './auth/staff-tokens.ts';
 import { loadOrCreateSecret, loadOrCreateSigningKey } from './auth/key-files.ts';
 import type { Principal } from './principals/principal.ts';
 import { hasRole } from './principals/principal.ts';
@@ -126,6 +127,13 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
     ttlSeconds: config.accessTokenTtlSeconds,
   });
   const devIdp = config.devIdpEnabled ? new DevIdentityProvider(config.holderIdp.issuer, await loadOrCreateSigningKey(path.join(layout.keysDir, 'dev-idp.jwk'))) : null;
+  const devStaff = config.devIdpEnabled ? new DevStaffProvider(config.staffIdp.issuer, await loadOrCreateSigningKey(path.join(layout.keysDir, 'dev-staff-idp.jwk')), departments) : null;
+  const staffTokens = config.staffIdp.jwksUrl
+    ? new StaffTokenVerifier(config.staffIdp.issuer, { jwksUrl: config.staffIdp.jwksUrl }, departments)
+    : devStaff ? new StaffTokenVerifier(config.staffIdp.issuer, { localKey: await loadOrCreateSigningKey(path.join(layout.keysDir, 'dev-staff-idp.jwk')) }, departments) : null;
+  if (config.devIdpWithProductionEngines) {
+    logger.warn('DEVELOPMENT SIGN-IN IS ON with production engines (DEV_IDP_ENABLED=true): anyone can sign in as any holder or department official. Never in production.');
+  }
   const holderTokens = config.holderIdp.jwksUrl
     ? new HolderTokenVerifier(config.holderIdp.issuer, { jwksUrl: config.holderIdp.jwksUrl })
     : devIdp ? new HolderTokenVerifier(config.holderIdp.issuer, { localKey: await loadOrCreateSigningKey(path.join(layout.keysDir, 'dev-idp.jwk')) }) : null;
@@ -137,6 +145,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
     const issuer = unverifiedIssuer(token);
     if (issuer === config.publicBaseUrl) return tokens.verifyAccessToken(token);
     if (holderTokens && issuer === config.holderIdp.issuer) return holderTokens.verify(token);
+    if (staffTokens && issuer === config.staffIdp.issuer) return staffTokens.verify(token);
     throw DomainError.unauthenticated('TOKEN_INVALID', 'token issuer is not trusted');
   };
 
@@ -229,6 +238,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
       ...operationsRoutes({
         metrics,
         logger,
+        warnings: config.devIdpWithProductionEngines ? ['development sign-in is enabled with production engines (DEV_IDP_ENABLED=true)'] : [],
         openApiText: loadOpenApiText(),
         checks: {
           database: { required: true, check: async () => { await db.raw('select 1'); return { kind: config.databaseUrl ? 'postgres' : 'pglite' }; } },
@@ -242,7 +252,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
           } },
         },
       }),
-      ...authRoutes(tokens, [serviceKey, presentationKey], devIdp),
+      ...authRoutes(tokens, [serviceKey, presentationKey], devIdp, devStaff ? { staff: devStaff, withProductionEngines: config.devIdpWithProductionEngines } : null),
       ...catalogueRoutes(catalogue, departments),
       ...licenceRoutes(licences, new LicencePresentations({ licences, catalogue, departments, signingKey: presentationKey, issuer: config.publicBaseUrl, publicBaseUrl: config.publicBaseUrl, now: overrides.now }), metrics, config.publicBaseUrl),
       ...transparencyRoutes(transparency, new LicenceCards({ licences: licenceStore, transparency, catalogue, departments, now: overrides.now }), () => fs.readFileSync(issuerCaPath, 'utf8')),

@@ -36,8 +36,16 @@ export interface Config {
   /** null means the local-directory object store in `${dataDir}/objects`. */
   s3: S3Config | null;
   holderIdp: HolderIdpConfig;
-  /** The development identity provider (login by typing an ID) — never enable it in production. */
+  /** The staff identity provider (OIDC) whose ID tokens a department's people sign in to the pages with. */
+  staffIdp: HolderIdpConfig;
+  /**
+   * The development identity providers (holder: type an ID; staff: pick a department) — never in
+   * production. Default: on only with the embedded defaults (no DATABASE_URL) and no real holder provider;
+   * with production engines only when DEV_IDP_ENABLED=true is set explicitly.
+   */
   devIdpEnabled: boolean;
+  /** The development sign-in is on outside the embedded defaults: warned at start-up, named by /readyz and every page. */
+  devIdpWithProductionEngines: boolean;
   accessTokenTtlSeconds: number;
   /** Largest accepted JSON body. */
   maxBodyBytes: number;
@@ -129,7 +137,8 @@ export function loadConfig(env: Env = process.env): Config {
   const publicBaseUrl = (env.PUBLIC_BASE_URL || `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`).replace(/\/$/, '');
   const dataDir = path.resolve(env.DATA_DIR || path.join(process.cwd(), 'data'));
   const jwksUrl = env.HOLDER_IDP_JWKS_URL || null;
-  const devIdpEnabled = boolFrom(env, 'DEV_IDP_ENABLED', jwksUrl === null);
+  // A deployment that forgets one variable must not hand every citizen's licences to anyone.
+  const devIdpEnabled = boolFrom(env, 'DEV_IDP_ENABLED', jwksUrl === null && !env.DATABASE_URL);
   return {
     port,
     host,
@@ -142,7 +151,12 @@ export function loadConfig(env: Env = process.env): Config {
       issuer: env.HOLDER_IDP_ISSUER || `${publicBaseUrl}/dev-idp`,
       jwksUrl,
     },
+    staffIdp: {
+      issuer: env.STAFF_IDP_ISSUER || `${publicBaseUrl}/dev-idp/staff`,
+      jwksUrl: env.STAFF_IDP_JWKS_URL || null,
+    },
     devIdpEnabled,
+    devIdpWithProductionEngines: devIdpEnabled && Boolean(env.DATABASE_URL || env.S3_ENDPOINT || env.FABRIC_GATEWAY_ENDPOINT),
     accessTokenTtlSeconds: intFrom(env, 'ACCESS_TOKEN_TTL_SECONDS', 300),
     maxBodyBytes: intFrom(env, 'MAX_BODY_BYTES', 256 * 1024),
     verifyRateLimitPerMinute: intFrom(env, 'VERIFY_RATE_LIMIT_PER_MINUTE', 60),

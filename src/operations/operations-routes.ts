@@ -29,7 +29,7 @@ const DOCS_PAGE = `<!doctype html>
 <body><div id="swagger-ui"></div>
 <script src="/docs/assets/swagger-ui-bundle.js"></script><script src="/docs/static/init.js"></script></body></html>`;
 
-export function operationsRoutes(opts: { metrics: Metrics; checks: Record<string, Dependency>; openApiText: string; logger: Logger }): OperationHandlers {
+export function operationsRoutes(opts: { metrics: Metrics; checks: Record<string, Dependency>; openApiText: string; logger: Logger; warnings?: string[] }): OperationHandlers {
   return {
     async getHealth() {
       return { status: 200, json: { status: 'ok' } };
@@ -50,7 +50,7 @@ export function operationsRoutes(opts: { metrics: Metrics; checks: Record<string
       );
       const ready = entries.every(([, r]) => r.ok || !r.required);
       const status = !ready ? 'unavailable' : entries.every(([, r]) => r.ok) ? 'ready' : 'degraded';
-      return { status: ready ? 200 : 503, json: { status, checks: Object.fromEntries(entries) } };
+      return { status: ready ? 200 : 503, json: { status, checks: Object.fromEntries(entries), ...(opts.warnings?.length ? { warnings: opts.warnings } : {}) } };
     },
     async getMetrics() {
       return { status: 200, body: await opts.metrics.registry.metrics(), contentType: opts.metrics.registry.contentType };

@@ -9,6 +9,8 @@ export interface DepartmentPrincipal {
   code: string;
   roles: DepartmentRole[];
   tokenId: string;
+  /** A person of the department signed in through the staff identity provider (pages), not a machine client. */
+  staff?: { id: string; name: string | null };
 }
 
 export interface HolderPrincipal {

@@ -70,7 +70,7 @@ export class ServiceProcess {
     const child = spawn(process.execPath, serviceNodeArguments(), {
       env: childEnvironment({
         DATABASE_URL: opts.databaseUrl, DATA_DIR: opts.dataDir, PORT: String(opts.port), HOST: '127.0.0.1',
-        PUBLIC_BASE_URL: opts.publicBaseUrl ?? baseUrl, LOG_ORIGIN: LICENCE_LOG_ORIGIN, ACCESS_LOG_ORIGIN, SEED_DEV_DATA: 'true', LOG_LEVEL: 'warn', RENDER_WORKERS: '0',
+        PUBLIC_BASE_URL: opts.publicBaseUrl ?? baseUrl, LOG_ORIGIN: LICENCE_LOG_ORIGIN, ACCESS_LOG_ORIGIN, SEED_DEV_DATA: 'true', DEV_IDP_ENABLED: 'true', LOG_LEVEL: 'warn', RENDER_WORKERS: '0',
         ...opts.env,
       }),
       stdio: ['ignore', 'pipe', 'pipe'],

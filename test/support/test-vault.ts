@@ -53,7 +53,8 @@ export class TestVault {
 
   static async start(opts: { env?: Record<string, string>; overrides?: VaultOverrides; dataDir?: string } = {}): Promise<TestVault> {
     const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'lv-test-'));
-    const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_BASE_URL: PUBLIC_BASE_URL, SEED_DEV_DATA: 'true', LOG_LEVEL: 'silent', ANCHORER_ENABLED: 'false', RENDER_WORKERS: '0', ...opts.env });
+    // Tests sign holders in through the development provider, also on production engines: said explicitly.
+    const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_BASE_URL: PUBLIC_BASE_URL, SEED_DEV_DATA: 'true', LOG_LEVEL: 'silent', ANCHORER_ENABLED: 'false', RENDER_WORKERS: '0', DEV_IDP_ENABLED: 'true', ...opts.env });
     const vault = await createVault(config, { logger: createLogger('silent'), ...opts.overrides });
     const server = await new Promise<Server>((resolve) => {
       // The server `npm start` runs (requests born as express's objects), so every API test goes through it.
