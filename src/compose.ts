@@ -24,6 +24,7 @@ import { loadOpenApiText } from './http/openapi-document.ts';
 import { DomainError } from './errors/domain-error.ts';
 import { catalogueRoutes } from './catalogue/catalogue-routes.ts';
 import { LicenceTypeCatalogue } from './catalogue/catalogue.ts';
+import { ServiceItemCatalogue } from './catalogue/service-items.ts';
 import { licenceRoutes } from './licences/licence-routes.ts';
 import { LicenceService } from './licences/licence-service.ts';
 import { createLicenceStore } from './licences/licence-store.ts';
@@ -50,7 +51,9 @@ import { TransparencyService } from './transparency/transparency-service.ts';
 import { transparencyRoutes } from './transparency/transparency-routes.ts';
 import { LicenceCards } from './transparency/licence-card.ts';
 import { ConsentService } from './consent/consent-service.ts';
-import { consentRoutes } from './consent/consent-routes.ts';
+import { consentRequestRoutes, consentRoutes } from './consent/consent-routes.ts';
+import { ConsentRequests } from './consent/consent-requests.ts';
+import { createConsentRequestStore } from './consent/consent-request-store.ts';
 import { agentRoutes } from './agents/agent-routes.ts';
 import { AgentService } from './agents/agent-service.ts';
 import { createAgentStore } from './agents/agent-store.ts';
@@ -150,6 +153,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
   };
 
   const catalogue = LicenceTypeCatalogue.load();
+  const serviceItems = ServiceItemCatalogue.load(catalogue);
   const fonts = overrides.fonts ?? (config.fontPaths ? loadFontChain(config.fontPaths) : (sharedFonts ??= loadFontChain(DEFAULT_FONT_PATHS)));
   const signing = fileSigningMaterial(layout.signingKeysDir, departments);
   // Render and sign on worker threads so the request thread stays free for HTTP and the database.
@@ -253,10 +257,11 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
         },
       }),
       ...authRoutes(tokens, [serviceKey, presentationKey], devIdp, devStaff ? { staff: devStaff, withProductionEngines: config.devIdpWithProductionEngines } : null),
-      ...catalogueRoutes(catalogue, departments),
+      ...catalogueRoutes(catalogue, departments, serviceItems),
       ...licenceRoutes(licences, new LicencePresentations({ licences, catalogue, departments, signingKey: presentationKey, issuer: config.publicBaseUrl, publicBaseUrl: config.publicBaseUrl, now: overrides.now }), metrics, config.publicBaseUrl),
       ...transparencyRoutes(transparency, new LicenceCards({ licences: licenceStore, transparency, catalogue, departments, now: overrides.now }), () => fs.readFileSync(issuerCaPath, 'utf8')),
       ...consentRoutes(consents),
+      ...consentRequestRoutes(new ConsentRequests({ store: createConsentRequestStore(db), consents, serviceItems, catalogue, departments, publicBaseUrl: config.publicBaseUrl, now: overrides.now }), consents),
       ...agentRoutes(agents),
       ...exchangeRoutes({ exchange, legalBases, links, documents: licences }),
       ...digitizeRoutes(digitizeJobs),

@@ -21,6 +21,10 @@ export const AGENT_SCOPE_OF_OPERATION: Readonly<Record<string, AgentScope>> = {
   listMyConsents: 'consents',
   getConsent: 'consents',
   withdrawConsent: 'consents',
+  listMyConsentRequests: 'consents',
+  getMyConsentRequest: 'consents',
+  approveConsentRequest: 'consents',
+  declineConsentRequest: 'consents',
   listMyAccesses: 'accesses',
 };
 

@@ -2,6 +2,7 @@ import { DomainError } from '../errors/domain-error.ts';
 import type { OperationHandlers } from '../http/http-types.ts';
 import type { DepartmentStore } from '../departments/department-types.ts';
 import type { LicenceType, LicenceTypeCatalogue } from './catalogue.ts';
+import type { ServiceItemCatalogue } from './service-items.ts';
 
 function representation(t: LicenceType) {
   return {
@@ -24,8 +25,11 @@ function representation(t: LicenceType) {
  * names, roles: pages and clients show a department by its name instead of keeping their own list; keys and
  * certificates stay out).
  */
-export function catalogueRoutes(catalogue: LicenceTypeCatalogue, departments: DepartmentStore): OperationHandlers {
+export function catalogueRoutes(catalogue: LicenceTypeCatalogue, departments: DepartmentStore, serviceItems: ServiceItemCatalogue): OperationHandlers {
   return {
+    async listServiceItems() {
+      return { status: 200, json: { items: serviceItems.list() }, headers: { 'Cache-Control': 'public, max-age=300' } };
+    },
     async listDepartments() {
       const items = (await departments.list()).map((d) => ({ code: d.code, nameZh: d.nameZh, nameEn: d.nameEn, roles: d.roles }));
       return { status: 200, json: { items }, headers: { 'Cache-Control': 'public, max-age=300' } };

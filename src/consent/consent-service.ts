@@ -74,6 +74,11 @@ export class ConsentService {
     else if (validUntil.getTime() - validFrom.getTime() > MAX_WINDOW_MS) errors.push({ field: 'validUntil', message: 'a consent lasts at most one year' });
     if (validUntil <= now) errors.push({ field: 'validUntil', message: 'is in the past' });
     if (errors.length > 0) throw DomainError.invalid('CONSENT_INVALID', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
+    // The same consent twice helps nobody and confuses the data tracker: point at the one in force.
+    const duplicate = await this.findActiveEquivalent(holder.holderId, request, { sameWindowAndUses: true });
+    if (duplicate) {
+      throw new DomainError('conflict', 'CONSENT_DUPLICATE', `consent ${duplicate.id} already gives this department the same access for this purpose`, { extensions: { consentId: duplicate.id } });
+    }
 
     const draft = {
       id: `cns_${crypto.randomUUID()}`,
@@ -93,6 +98,27 @@ export class ConsentService {
     const consent: Consent = { ...draft, uses: 0, storedStatus: 'ACTIVE', revokedAt: null, withdrawnByAgent: null, artefact: await signConsentArtefact(draft, this.deps.signingKey, this.deps.issuer) };
     await this.deps.consents.insert(consent);
     return consent;
+  }
+
+  /**
+   * A consent of this holder in force on the same terms: department, purpose, types, licences, fields and
+   * document — and, with `sameWindowAndUses`, the same end and number of uses, which is what makes a
+   * holder's second grant a mere repetition (the same form sent twice) (a consent raised again by a department reuses one
+   * in force on the same terms, whatever its window).
+   */
+  async findActiveEquivalent(
+    holderId: string,
+    request: Pick<GrantConsentRequest, 'requester' | 'purpose' | 'licenceTypes' | 'licenceIds' | 'fields' | 'allowDocument' | 'validUntil' | 'maxUses'>,
+    options: { sameWindowAndUses?: boolean } = {},
+  ): Promise<Consent | null> {
+    const key = (values: string[] | null | undefined) => (values?.length ? [...new Set(values)].sort().join(',') : '');
+    const now = this.now();
+    const terms = (c: Pick<GrantConsentRequest, 'requester' | 'purpose' | 'licenceTypes' | 'licenceIds' | 'fields' | 'allowDocument' | 'validUntil' | 'maxUses'>) => [
+      c.requester, c.purpose.code, key(c.licenceTypes), key(c.licenceIds), key(c.fields), String(c.allowDocument ?? false),
+      ...(options.sameWindowAndUses ? [new Date(c.validUntil).toISOString(), c.maxUses] : []),
+    ].join('|');
+    const wanted = terms(request);
+    return (await this.deps.consents.listByHolder(holderId)).find((c) => consentStatus(c, now) === 'ACTIVE' && terms({ ...c, licenceIds: c.licenceIds ?? undefined }) === wanted) ?? null;
   }
 
   async list(principal: Principal | null): Promise<Consent[]> {

@@ -14,6 +14,7 @@ import * as m008 from './008_agent_scopes.ts';
 import * as m009 from './009_set_based_access_recording.ts';
 import * as m010 from './010_consent_fillfactor.ts';
 import * as m011 from './011_ledger_times_and_alarms.ts';
+import * as m012 from './012_consent_requests_and_notifications.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -32,6 +33,7 @@ const migrations: Array<[string, Migration]> = [
   ['009_set_based_access_recording', m009],
   ['010_consent_fillfactor', m010],
   ['011_ledger_times_and_alarms', m011],
+  ['012_consent_requests_and_notifications', m012],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
