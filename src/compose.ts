@@ -54,12 +54,16 @@ import { ConsentService } from './consent/consent-service.ts';
 import { consentRequestRoutes, consentRoutes } from './consent/consent-routes.ts';
 import { ConsentRequests } from './consent/consent-requests.ts';
 import { createConsentRequestStore } from './consent/consent-request-store.ts';
+import { NotificationService } from './notifications/notification-service.ts';
+import { createNotificationMarkStore } from './notifications/notification-mark-store.ts';
+import { notificationRoutes } from './notifications/notification-routes.ts';
 import { agentRoutes } from './agents/agent-routes.ts';
 import { AgentService } from './agents/agent-service.ts';
 import { createAgentStore } from './agents/agent-store.ts';
 import { createConsentStore } from './consent/consent-store.ts';
 import { DocumentLinks, redactDocumentLinks } from './exchange/document-links.ts';
 import { ExchangeService } from './exchange/exchange-service.ts';
+import { AccessDescriber } from './exchange/access-descriptions.ts';
 import { exchangeRoutes } from './exchange/exchange-routes.ts';
 import { KnexExchangeStore } from './exchange/exchange-store.ts';
 import { LegalBasisService } from './exchange/legal-basis-service.ts';
@@ -204,8 +208,10 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
   const rateCounters = new SharedRateCounters(exchangeStore);
   rateCounters.start();
   const links = new DocumentLinks(loadOrCreateSecret(path.join(layout.keysDir, 'exchange-links.secret')), config.publicBaseUrl);
+  const describer = new AccessDescriber({ departments, serviceItems, catalogue });
+  const consentRequests = new ConsentRequests({ store: createConsentRequestStore(db), consents, serviceItems, catalogue, departments, publicBaseUrl: config.publicBaseUrl, now: overrides.now });
   const exchange = new ExchangeService({
-    store: exchangeStore, accessLog: exchangeStore, consents: consentStore, licences: licenceStore, catalogue, transparency,
+    store: exchangeStore, accessLog: exchangeStore, describer, consents: consentStore, licences: licenceStore, catalogue, transparency,
     documentUrl: (id, requester) => links.url(id, requester), limits: config.exchange, now: overrides.now, rateCounters,
   });
   const legalBases = new LegalBasisService({ store: exchangeStore, departments, catalogue, now: overrides.now });
@@ -261,7 +267,8 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
       ...licenceRoutes(licences, new LicencePresentations({ licences, catalogue, departments, signingKey: presentationKey, issuer: config.publicBaseUrl, publicBaseUrl: config.publicBaseUrl, now: overrides.now }), metrics, config.publicBaseUrl),
       ...transparencyRoutes(transparency, new LicenceCards({ licences: licenceStore, transparency, catalogue, departments, now: overrides.now }), () => fs.readFileSync(issuerCaPath, 'utf8')),
       ...consentRoutes(consents),
-      ...consentRequestRoutes(new ConsentRequests({ store: createConsentRequestStore(db), consents, serviceItems, catalogue, departments, publicBaseUrl: config.publicBaseUrl, now: overrides.now }), consents),
+      ...consentRequestRoutes(consentRequests, consents),
+      ...notificationRoutes(new NotificationService({ marks: createNotificationMarkStore(db), accessLog: exchangeStore, describer, licences: licenceStore, catalogue, consentRequests, now: overrides.now })),
       ...agentRoutes(agents),
       ...exchangeRoutes({ exchange, legalBases, links, documents: licences }),
       ...digitizeRoutes(digitizeJobs),

@@ -26,6 +26,8 @@ export const AGENT_SCOPE_OF_OPERATION: Readonly<Record<string, AgentScope>> = {
   approveConsentRequest: 'consents',
   declineConsentRequest: 'consents',
   listMyAccesses: 'accesses',
+  listMyNotifications: 'accesses',
+  markMyNotificationsSeen: 'accesses',
 };
 
 /** A person appointed by a company to act for it in the vault (consents, licences, its data tracker). */

@@ -19,7 +19,8 @@ import { fieldDiscloser } from '../proofs/field-commitments.ts';
 import type { DisclosedField } from '../proofs/field-commitments.ts';
 import type { DisclosableLicence, LicenceStatus, LicenceStore } from '../licences/licence-types.ts';
 import type { Receipt, TransparencyService } from '../transparency/transparency-service.ts';
-import type { AccessLogStore, AccessRecord, BasisKind, ExchangeStore, LegalBasis, RefusalCode } from './exchange-types.ts';
+import type { AccessFilter, AccessLogStore, AccessRecord, BasisKind, ExchangeStore, LegalBasis, RefusalCode } from './exchange-types.ts';
+import type { AccessDescriber } from './access-descriptions.ts';
 
 export interface ExchangeQuery {
   holderId: string;
@@ -88,6 +89,7 @@ export class ExchangeService {
     private readonly deps: {
       store: ExchangeStore;
       accessLog: AccessLogStore;
+      describer: AccessDescriber;
       consents: ConsentStore;
       licences: LicenceStore;
       catalogue: LicenceTypeCatalogue;
@@ -306,22 +308,28 @@ export class ExchangeService {
 
   // — holders and auditors —
 
-  async accessesOfHolder(principal: Principal | null) {
+  /** The holder's data tracker: every access to their data in plain words, each with its proof for experts. */
+  async accessesOfHolder(principal: Principal | null, filter: Pick<AccessFilter, 'requester' | 'from' | 'to'> = {}) {
     if (principal?.kind !== 'holder') throw principal ? DomainError.forbidden('HOLDER_REQUIRED', 'only the holder sees their data tracker') : DomainError.authenticationRequired();
-    const records = await this.deps.accessLog.accessesOfHolder(principal.holderId, 200);
+    const records = await this.deps.accessLog.accessesOfHolder(principal.holderId, 200, filter);
     return Promise.all(records.map(async (record) => {
       const receipt = await this.deps.transparency.leafReceipt(this.accessLogOrigin, record.id);
-      return { record, receipt: typeof receipt === 'string' ? null : receipt };
+      return { record, described: await this.deps.describer.describe(record), receipt: typeof receipt === 'string' ? null : receipt };
     }));
+  }
+
+  /** Plain words for access records (the notification feed, the auditor's export). */
+  describe(record: AccessRecord) {
+    return this.deps.describer.describe(record);
   }
 
   get accessLogOrigin(): string {
     return this.deps.accessLog.accessLogOrigin;
   }
 
-  async accessLog(principal: Principal | null, filter: { requester?: string; from?: string; to?: string }) {
+  async accessLog(principal: Principal | null, filter: AccessFilter, limit = 1000) {
     requireAuditor(principal);
-    return this.deps.accessLog.accesses(filter, 1000);
+    return this.deps.accessLog.accesses(filter, limit);
   }
 
   async alerts(principal: Principal | null) {

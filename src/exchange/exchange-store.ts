@@ -8,7 +8,7 @@ import { isDatabaseUnavailableError, isoTime as iso } from '../db/database.ts';
 import { appendLeaves, canonicalLeaf } from '../log/log-store.ts';
 import { GroupCommit } from '../db/group-commit.ts';
 import type { LicenceStatus } from '../licences/licence-types.ts';
-import type { AccessLogStore, AccessRecord, CatalogueChange, CheckedBasis, ExchangeAlert, ExchangeStore, LegalBasis } from './exchange-types.ts';
+import type { AccessFilter, AccessLogStore, AccessRecord, CatalogueChange, CheckedBasis, ExchangeAlert, ExchangeStore, LegalBasis } from './exchange-types.ts';
 import type { RateCountDelta, SharedCounterStore } from './rate-counters.ts';
 
 
@@ -186,13 +186,15 @@ export class KnexExchangeStore implements ExchangeStore, AccessLogStore, SharedC
     return totals;
   }
 
-  async accessesOfHolder(holderId: string, limit: number): Promise<AccessRecord[]> {
-    return (await this.db('access_log').where({ holder_id: holderId }).orderBy('at', 'desc').limit(limit)).map(accessFromRow);
+  async accessesOfHolder(holderId: string, limit: number, filter: AccessFilter = {}): Promise<AccessRecord[]> {
+    return this.accesses({ ...filter, holderId }, limit);
   }
 
-  async accesses(filter: { requester?: string; from?: string; to?: string }, limit: number): Promise<AccessRecord[]> {
+  async accesses(filter: AccessFilter, limit: number): Promise<AccessRecord[]> {
     const q = this.db('access_log').orderBy('at', 'desc').limit(limit);
+    if (filter.holderId) q.where({ holder_id: filter.holderId });
     if (filter.requester) q.where({ requester_code: filter.requester });
+    if (filter.result) q.where({ result: filter.result });
     if (filter.from) q.andWhere('at', '>=', filter.from);
     if (filter.to) q.andWhere('at', '<', filter.to);
     return (await q).map(accessFromRow);

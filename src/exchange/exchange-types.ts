@@ -70,9 +70,18 @@ export interface AccessLogStore {
   recordAllowedAccess(record: AccessRecord, basis: CheckedBasis, now: Date): Promise<Map<string, LicenceStatus> | null>;
   /** Appends unsequenced records to the access transparency log; returns how many. */
   sequencePending(batchSize?: number): Promise<number>;
-  accessesOfHolder(holderId: string, limit: number): Promise<AccessRecord[]>;
-  accesses(filter: { requester?: string; from?: string; to?: string }, limit: number): Promise<AccessRecord[]>;
+  accessesOfHolder(holderId: string, limit: number, filter?: AccessFilter): Promise<AccessRecord[]>;
+  accesses(filter: AccessFilter, limit: number): Promise<AccessRecord[]>;
   distinctHoldersSince(requester: string, since: Date): Promise<number>;
+}
+
+/** Which access records to list: by department, holder, outcome and time (`from` inclusive, `to` exclusive). */
+export interface AccessFilter {
+  requester?: string;
+  holderId?: string;
+  result?: AccessRecord['result'];
+  from?: string;
+  to?: string;
 }
 
 /** The exchange's catalogue port: legal bases (every change logged) and pattern alerts. */

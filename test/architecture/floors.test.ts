@@ -32,8 +32,10 @@ export const FLOORS: Record<string, number> = {
   pdf: 5, transparency: 5, consent: 5,
   // 6 — the exchange, digitization, and development bootstrap.
   exchange: 6, digitize: 6, bootstrap: 6,
-  // 7 — edges: the composition root (src/*.ts), the anchorer's thread, the CLI, pages, operations.
-  '.': 7, 'anchorer-thread': 7, cli: 7, web: 7, operations: 7,
+  // 7 — what gathers from several capabilities for a person: the holder's notification feed.
+  notifications: 7,
+  // 8 — edges: the composition root (src/*.ts), the anchorer's thread, the CLI, pages, operations.
+  '.': 8, 'anchorer-thread': 8, cli: 8, web: 8, operations: 8,
 };
 
 interface SourceFile {
