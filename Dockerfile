@@ -3,10 +3,11 @@
 # Used by docker/compose.yaml (vault-1, vault-2); see docker/README.md.
 FROM node:20-bookworm-slim
 
-# fonts-hanazono: CJK Extension B glyphs (𠮷, 𪚥) for the PDF renderer (README "The PDF");
+# fonts-ipamj-mincho, fonts-hanazono: the Mincho faces that draw rare name characters (𠮷, 𪚥) beside the
+# Song body (README "The PDF");
 # tini: PID 1 that forwards signals so the service shuts down cleanly on `docker compose stop`.
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-hanazono tini \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-ipamj-mincho fonts-hanazono tini \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

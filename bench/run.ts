@@ -5,7 +5,7 @@
  *      embedded defaults and, where reachable, on PostgreSQL + the S3 gateway.
  *   3. Transparency: log appends/s, proof latency at 10^4–10^7 leaves, ledger tx per 1 M licences, verify latency.
  *   4. Replicas: issuance throughput with one service process vs two on one PostgreSQL database.
- * `npm run bench [issuance] [transparency] [ledger] [exchange] [digitize] [replicas]`. Numbers go to stdout and bench/out/results.json.
+ * `npm run bench [pdf] [issuance] [transparency] [ledger] [exchange] [digitize] [replicas]`. Numbers go to stdout and bench/out/results.json.
  * Never run as a test: figures, not assertions.
  */
 import crypto from 'node:crypto';
@@ -32,6 +32,7 @@ import { exchangeBench } from './exchange.ts';
 import { digitizeBench } from './digitize.ts';
 import { replicasBench } from './replicas.ts';
 import { ledgerBench } from './ledger.ts';
+import { pdfBench } from './pdf.ts';
 
 const PHASE_N = Number(process.env.BENCH_PHASE_N ?? 300);
 const API_SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
@@ -110,11 +111,12 @@ function table(rows: Array<Record<string, unknown>>) {
   console.table(rows);
 }
 
-const sections = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['issuance', 'transparency', 'ledger', 'exchange', 'digitize', 'replicas']);
+const sections = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['pdf', 'issuance', 'transparency', 'ledger', 'exchange', 'digitize', 'replicas']);
 
 async function main() {
   fs.mkdirSync('bench/out', { recursive: true });
   console.log(`Licence Vault bench — ${os.cpus().length} cores, ${process.version} — sections: ${[...sections].join(', ')}\n`);
+  if (sections.has('pdf')) await pdfBench(results);
   if (sections.has('issuance')) await issuanceBench();
   if (sections.has('transparency')) await transparencyBench(results);
   if (sections.has('ledger')) await ledgerBench(results);

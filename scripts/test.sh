@@ -13,6 +13,7 @@ need_packages=()
 command -v pdfsig >/dev/null 2>&1 || need_packages+=(poppler-utils)          # independent PDF signature checks
 command -v radosgw >/dev/null 2>&1 || need_packages+=(radosgw ceph-mon ceph-osd ceph-common)  # real S3 server for tests
 [ -f /usr/share/fonts/truetype/hanazono/HanaMinB.ttf ] || need_packages+=(fonts-hanazono)     # CJK Extension B glyphs (𠮷, 𪚥)
+[ -f /usr/share/fonts/truetype/ipamj/ipamjm.ttf ] || need_packages+=(fonts-ipamj-mincho)       # rare name characters beside the Song body
 command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
 [ -x /usr/bin/chromium ] || need_packages+=(chromium)                          # browser tests of the pages (playwright-core)
 command -v curl >/dev/null 2>&1 || need_packages+=(curl)

@@ -1,19 +1,42 @@
 /**
- * CJK font fallback chain backed by fontkit 2.
+ * The licence's type: one Song (明朝 / 宋体) family for every character, as a fallback chain.
  *
- * Fonts are read and parsed ONCE (loadFontChain) and reused for every
- * document. pdf-lib is pointed at fontkit 2 through `fontkitAdapter`
- * (pdf-lib expects the @pdf-lib/fontkit 1.x API; @pdf-lib/fontkit 1.1.1
- * produces blank CJK glyphs, see pdf-lib issue #1232).
+ * Fonts are indexed ONCE (loadFontChain) and reused for every document; each document embeds a subset
+ * of each font it uses (truetype-subset.ts, pdf-fonts.ts). A font is not read whole: its character map,
+ * metrics and glyph locations are, and each glyph outline is read from the file the first time a
+ * document uses it, so the four fonts below (115 MB of files) cost a few megabytes per render worker.
+ *
+ * Why a Song face, and why these fonts (issue 21, item 7). Chinese official documents and licences are
+ * set in Song (GB/T 9704 asks 宋体/仿宋 for government documents; seals use 宋体). The old chain drew
+ * body text in Noto Sans SC and fell back to Hanazono Mincho for what Noto Sans SC lacks — all of CJK
+ * Extension B, where personal names like 𠮷 (U+20BB7) and 𪚥 (U+2A6A5) live — so a hair-thin Mincho
+ * character sat inside a sans-serif line, and at 100 dpi (pdftoppm -r 100) its short top stroke faded
+ * and 𠮷 read as 吉. No sans face we can ship covers Extension B (Noto Sans CJK in Debian has 𠮷 but not
+ * 𪚥; the rest of Debian's CJK sans faces stop at the BMP), so the body moves to Song and every
+ * fallback is a Mincho of matching weight. Rendered at 100 dpi and compared side by side (张𠮷𪚥 吉喆 at
+ * 24 pt, and the same in an 11 pt table cell), four chains:
+ *   Noto Sans SC + Hanazono (before)      𠮷 pale and thin beside a dark sans 张; its top reads as 士
+ *   Hanazono Mincho for everything        consistent, but its Latin is a monospaced typewriter face
+ *                                         and its strokes are the thinnest: 𠮷 still borders on 吉
+ *   Noto Serif SC + Hanazono              weights match; 𠮷's two top strokes are nearly equal
+ *                                         (upper 0.87 of lower), 𪚥 a dense block
+ *   Noto Serif SC + IPAmj Mincho (chosen) 𠮷's upper stroke is clearly shorter (0.68 of lower): 土, not
+ *                                         士; 𪚥 shows four separate 龍 with white between them
+ * IPAmj Mincho (Debian fonts-ipamj-mincho) is the font the Japanese government's Character Information
+ * Infrastructure project made for the names in its registers: drawing rare name characters legibly is
+ * its purpose. It has 60% of Extension B and is Japanese (no simplified 张), so it comes after Noto Serif
+ * SC; Hanazono A (BMP and compatibility forms the others lack) and Hanazono B (the rest of Extensions
+ * B–F) close the chain, so nothing the old chain could draw is refused now. A character none of them has
+ * is refused with GlyphMissingError, never drawn as an empty box.
+ *
+ * Noto Serif SC comes from npm (@expo-google-fonts/noto-serif-sc: Google Fonts' single-face TrueType).
+ * Debian's copy of the same design (Noto Serif CJK SC in fonts-noto-cjk) is a CFF font inside a .ttc
+ * collection, which this TrueType subsetter does not handle.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { create as fontkitCreate } from 'fontkit';
-import type { FontkitFont, FontkitGlyph, FontkitSubset } from 'fontkit';
-import type { PDFDocument } from 'pdf-lib';
-
-type Fontkit = Parameters<PDFDocument['registerFontkit']>[0];
+import { fontFile, TrueTypeSource } from './truetype-subset.ts';
 
 /** Thrown when a code point is covered by no font of the chain. */
 export class GlyphMissingError extends Error {
@@ -42,9 +65,8 @@ export interface FontRun {
 
 export interface LoadedFont {
   path: string;
-  /** Raw file bytes (the identity of this array is what pdf-lib's embedFont receives). */
-  bytes: Uint8Array;
-  font: FontkitFont;
+  /** The font, indexed: character map, metrics, glyph outlines on demand. */
+  source: TrueTypeSource;
   postscriptName: string;
   unitsPerEm: number;
 }
@@ -56,30 +78,22 @@ export function formatCodePoint(cp: number): string {
 
 const requireFromHere = createRequire(import.meta.url);
 
-function notoSansScPath(): string {
+function notoSerifScPath(): string {
   try {
-    const pkg = requireFromHere.resolve('@expo-google-fonts/noto-sans-sc/package.json');
-    return join(dirname(pkg), '400Regular', 'NotoSansSC_400Regular.ttf');
+    const pkg = requireFromHere.resolve('@expo-google-fonts/noto-serif-sc/package.json');
+    return join(dirname(pkg), '400Regular', 'NotoSerifSC_400Regular.ttf');
   } catch {
-    return 'node_modules/@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf';
+    return 'node_modules/@expo-google-fonts/noto-serif-sc/400Regular/NotoSerifSC_400Regular.ttf';
   }
 }
 
-const LXGW_CANDIDATES = [
-  '/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf',
-  '/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKaiMono-Regular.ttf',
-];
-
-/** Default chain: Noto Sans SC, HanaMinA, HanaMinB (CJK Ext. B), LXGW WenKai if installed. */
+/** Default chain (see the top of this file): Noto Serif SC, IPAmj Mincho, Hanazono Mincho A and B. */
 export const DEFAULT_FONT_PATHS: readonly string[] = Object.freeze([
-  notoSansScPath(),
+  notoSerifScPath(),
+  '/usr/share/fonts/truetype/ipamj/ipamjm.ttf',
   '/usr/share/fonts/truetype/hanazono/HanaMinA.ttf',
   '/usr/share/fonts/truetype/hanazono/HanaMinB.ttf',
-  ...LXGW_CANDIDATES.filter((p) => existsSync(p)).slice(0, 1),
 ]);
-
-/** Parsed font registry: pdf-lib hands the same Uint8Array back to `fontkitAdapter.create`. */
-const parsedByBytes = new WeakMap<Uint8Array, FontkitFont>();
 
 /** Whitespace controls are drawn as plain spaces. */
 const WHITESPACE_CONTROLS = /[\t\n\r\f\v\u0085\u2028\u2029]/g;
@@ -109,12 +123,12 @@ const MAX_CACHE = 200_000;
 export class FontChain {
   readonly fonts: readonly LoadedFont[];
   private readonly cpCache = new Map<number, number>();
-  private readonly advanceCache: Array<Map<number, number>>;
+  private readonly glyphCache: Array<Map<number, number>>;
 
   constructor(fonts: LoadedFont[]) {
     if (fonts.length === 0) throw new Error('FontChain needs at least one font');
     this.fonts = fonts;
-    this.advanceCache = fonts.map(() => new Map<number, number>());
+    this.glyphCache = fonts.map(() => new Map<number, number>());
   }
 
   /** Index of the first font mapping `cp`, MISSING (-1) or IGNORED (-2). */
@@ -123,7 +137,7 @@ export class FontChain {
     if (cached !== undefined) return cached;
     let idx = MISSING;
     for (let i = 0; i < this.fonts.length; i++) {
-      if (this.fonts[i]!.font.hasGlyphForCodePoint(cp)) {
+      if (this.fonts[i]!.source.glyphId(cp) !== 0) {
         idx = i;
         break;
       }
@@ -168,17 +182,22 @@ export class FontChain {
     return runs;
   }
 
-  /** Advance width in font units of one code point in font `fontIndex`. */
-  advanceOf(fontIndex: number, cp: number): number {
-    const cache = this.advanceCache[fontIndex];
+  /** Glyph id of one code point in font `fontIndex` (0, .notdef, when the font lacks it). */
+  glyphIdOf(fontIndex: number, cp: number): number {
+    const cache = this.glyphCache[fontIndex];
     const lf = this.fonts[fontIndex];
     if (!cache || !lf) throw new RangeError(`no font #${fontIndex}`);
-    let w = cache.get(cp);
-    if (w === undefined) {
-      w = lf.font.glyphForCodePoint(cp).advanceWidth;
-      if (cache.size < MAX_CACHE) cache.set(cp, w);
+    let gid = cache.get(cp);
+    if (gid === undefined) {
+      gid = lf.source.glyphId(cp);
+      if (cache.size < MAX_CACHE) cache.set(cp, gid);
     }
-    return w;
+    return gid;
+  }
+
+  /** Advance width in font units of one code point in font `fontIndex`. */
+  advanceOf(fontIndex: number, cp: number): number {
+    return this.fonts[fontIndex]!.source.advance(this.glyphIdOf(fontIndex, cp));
   }
 
   /** Width in points of a single-font run at `size`. */
@@ -197,8 +216,8 @@ export class FontChain {
 }
 
 /**
- * Reads and parses every existing path once (fontkit 2). Missing or unreadable
- * files are skipped; throws if no font loads. TrueType/OpenType only (no TTC).
+ * Indexes every existing path once (TrueTypeSource). Missing or unreadable files are skipped; throws if
+ * no font loads. TrueType (glyf) fonts only: no collections (TTC), no CFF.
  */
 export function loadFontChain(paths: readonly string[]): FontChain {
   const fonts: LoadedFont[] = [];
@@ -209,20 +228,8 @@ export function loadFontChain(paths: readonly string[]): FontChain {
       continue;
     }
     try {
-      const buf = readFileSync(path);
-      const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-      const font = fontkitCreate(bytes);
-      if (typeof (font as Partial<FontkitFont>).hasGlyphForCodePoint !== 'function') {
-        throw new Error('font collections (TTC/DFONT) are not supported');
-      }
-      parsedByBytes.set(bytes, font);
-      fonts.push({
-        path,
-        bytes,
-        font,
-        postscriptName: font.postscriptName ?? 'Font',
-        unitsPerEm: font.unitsPerEm,
-      });
+      const source = new TrueTypeSource(fontFile(path));
+      fonts.push({ path, source, postscriptName: source.postscriptName, unitsPerEm: source.metrics.unitsPerEm });
     } catch (err) {
       errors.push(`${path}: ${(err as Error).message}`);
     }
@@ -245,174 +252,3 @@ export function getDefaultFontChain(): FontChain {
 export function findMissingGlyphs(text: string, chain: FontChain = getDefaultFontChain()): string[] {
   return chain.findMissingGlyphs(text);
 }
-
-// ---------------------------------------------------------------------------
-// pdf-lib <-> fontkit 2 adapter
-// ---------------------------------------------------------------------------
-
-/** Glyph handed to pdf-lib: a fresh object so shared fontkit glyphs are never mutated. */
-interface PdfLibGlyph {
-  id: number;
-  advanceWidth: number;
-  codePoints: number[];
-}
-
-/**
- * pdf-lib's CustomFontSubsetEmbedder calls `subset.encodeStream()` (fontkit 1
- * API); fontkit 2 only has `encode()`. Emits synchronously.
- */
-function wrapSubset(subset: FontkitSubset, font: FontkitFont): unknown {
-  installGlyphCache(subset, font);
-  return {
-    get cff() {
-      return subset.cff;
-    },
-    includeGlyph: (g: number | { id: number }) => subset.includeGlyph(typeof g === 'number' ? g : g.id),
-    encode: () => subset.encode(),
-    encodeStream() {
-      let bytes: Uint8Array | undefined;
-      let error: unknown;
-      try {
-        bytes = subset.encode();
-      } catch (err) {
-        error = err;
-      }
-      const emitter = {
-        on(event: string, cb: (arg?: unknown) => void) {
-          if (event === 'data' && bytes) cb(bytes);
-          else if (event === 'end' && bytes) cb();
-          else if (event === 'error' && error !== undefined) cb(error);
-          return emitter;
-        },
-      };
-      return emitter;
-    },
-  };
-}
-
-// --- Per-font cache of raw glyf records for fontkit 2's TTFSubset -----------
-//
-// TTFSubset._addGlyph decodes every glyph outline (only to discover composite
-// components) for every document. The raw glyf bytes, component offsets and
-// metrics of a glyph never change, so they are cached per font and glyph id.
-
-interface CachedGlyf {
-  bytes: Uint8Array;
-  components: Array<{ glyphID: number; pos: number }> | null;
-  advance: number;
-  bearing: number;
-}
-
-interface TTFSubsetInternals {
-  font: {
-    loca: { offsets: number[] };
-    _variationProcessor?: unknown;
-    getGlyph(id: number): { _decode(): { numberOfContours: number; components?: Array<{ glyphID: number; pos: number }> } | null; advanceWidth: number; _getMetrics(): { leftBearing: number } };
-    _getTableStream(tag: string): { pos: number; readBuffer(n: number): Uint8Array };
-  };
-  glyf: Uint8Array[];
-  loca: { offsets: number[] };
-  hmtx: { metrics: Array<{ advance: number; bearing: number }> };
-  offset: number;
-  includeGlyph(g: number): number;
-  _addGlyph?: (gid: number) => number;
-}
-
-const glyfCaches = new WeakMap<object, Map<number, CachedGlyf>>();
-
-function installGlyphCache(subset: FontkitSubset, font: FontkitFont): void {
-  const s = subset as unknown as TTFSubsetInternals;
-  if (typeof s._addGlyph !== 'function' || s.font._variationProcessor) return; // CFF or variable font
-  let cache = glyfCaches.get(font);
-  if (!cache) {
-    cache = new Map();
-    glyfCaches.set(font, cache);
-  }
-  const glyfCache = cache;
-  s._addGlyph = function addGlyphCached(this: TTFSubsetInternals, gid: number): number {
-    let entry = glyfCache.get(gid);
-    if (!entry) {
-      const glyph = this.font.getGlyph(gid);
-      const decoded = glyph._decode();
-      const cur = this.font.loca.offsets[gid]!;
-      const next = this.font.loca.offsets[gid + 1]!;
-      const stream = this.font._getTableStream('glyf');
-      stream.pos += cur;
-      const bytes = new Uint8Array(stream.readBuffer(next - cur));
-      entry = {
-        bytes,
-        components:
-          decoded && decoded.numberOfContours < 0
-            ? (decoded.components ?? []).map((c) => ({ glyphID: c.glyphID, pos: c.pos }))
-            : null,
-        advance: glyph.advanceWidth,
-        bearing: glyph._getMetrics().leftBearing,
-      };
-      glyfCache.set(gid, entry);
-    }
-    let buffer = entry.bytes;
-    if (entry.components) {
-      buffer = new Uint8Array(entry.bytes);
-      const view = new DataView(buffer.buffer);
-      for (const comp of entry.components) view.setUint16(comp.pos, this.includeGlyph(comp.glyphID));
-    }
-    this.glyf.push(buffer);
-    this.loca.offsets.push(this.offset);
-    this.hmtx.metrics.push({ advance: entry.advance, bearing: entry.bearing });
-    this.offset += buffer.length;
-    return this.glyf.length - 1;
-  };
-}
-
-/**
- * Wraps a parsed fontkit 2 font for pdf-lib: `layout` is a plain cmap lookup
- * (no GSUB/GPOS shaping: no ligatures, so ToUnicode stays 1:1 and it is
- * fast), `createSubset` returns a fontkit-1 compatible subset.
- */
-function wrapFont(font: FontkitFont): unknown {
-  const advance = new Map<number, number>();
-  const layout = (text: string) => {
-    const glyphs: PdfLibGlyph[] = [];
-    for (const ch of text) {
-      const cp = ch.codePointAt(0)!;
-      const g = font.glyphForCodePoint(cp);
-      let w = advance.get(g.id);
-      if (w === undefined) {
-        w = g.advanceWidth;
-        advance.set(g.id, w);
-      }
-      glyphs.push({ id: g.id, advanceWidth: w, codePoints: [cp] });
-    }
-    return { glyphs, positions: [] };
-  };
-  const createSubset = () => wrapSubset(font.createSubset(), font);
-  return new Proxy(font as object, {
-    get(target, prop) {
-      if (prop === 'layout') return layout;
-      if (prop === 'createSubset') return createSubset;
-      const v: unknown = Reflect.get(target, prop, target);
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-}
-
-const wrappedFonts = new WeakMap<FontkitFont, unknown>();
-
-/** Pass to `pdfDoc.registerFontkit(fontkitAdapter)`. */
-export const fontkitAdapter: Fontkit = {
-  create(data: Uint8Array) {
-    let font = parsedByBytes.get(data);
-    if (!font) {
-      font = fontkitCreate(data);
-      parsedByBytes.set(data, font);
-    }
-    let wrapped = wrappedFonts.get(font);
-    if (!wrapped) {
-      wrapped = wrapFont(font);
-      wrappedFonts.set(font, wrapped);
-    }
-    return wrapped as ReturnType<Fontkit['create']>;
-  },
-};
-
-export type { FontkitGlyph };

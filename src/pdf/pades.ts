@@ -6,6 +6,14 @@
  *
  * signedAttrs: content-type (id-data), message-digest, signing-certificate-v2.
  * No signing-time attribute: the claimed signing time goes in the /M entry.
+ *
+ * The CMS of one signer has one size. Everything in it is fixed by the signer's certificate chain except
+ * two values of fixed length: the SHA-256 message digest (32 bytes) and the RSA signature, which PKCS #1
+ * v1.5 always writes as exactly the modulus length (RFC 8017 §8.2.1: I2OSP(s, k)). So the CMS is built
+ * once per signer as a template (prepareSigner), its size is known before the document is written
+ * (cadesSignatureSize), and the /Contents placeholder is made exactly that size: no zero padding is left
+ * after the CMS for anyone to write into unsigned (issue 19, item 3). SIGNATURE_SIZE_MARGIN is the room
+ * left beyond it: none.
  */
 import { createHash, createPrivateKey, sign as cryptoSign, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
@@ -28,7 +36,7 @@ export interface PadesOptions {
   location?: string;
   signerName?: string;
   contactInfo?: string;
-  /** Bytes reserved for the CMS (the /Contents hex string is twice as long). Default 16 KiB. */
+  /** Bytes reserved for the CMS (the /Contents hex string is twice as long). Default: the CMS's exact size. */
   signatureSize?: number;
   /** Field name of the signature field. Default `Signature1`. */
   fieldName?: string;
@@ -42,7 +50,8 @@ export interface ExtractedSignature {
   signedBytes: Uint8Array;
 }
 
-export const DEFAULT_SIGNATURE_SIZE = 16384;
+/** Bytes reserved in /Contents beyond the CMS's computed size: the size is exact (see the top of this file). */
+export const SIGNATURE_SIZE_MARGIN = 0;
 
 const OID = {
   data: '1.2.840.113549.1.7.1',
@@ -69,13 +78,12 @@ const oid = (o: string): Asn1 => asn1.create(U, T.OID, false, asn1.oidToDer(o).g
 const int = (n: number): Asn1 => asn1.create(U, T.INTEGER, false, asn1.integerToDer(n).getBytes());
 const octets = (bin: string): Asn1 => asn1.create(U, T.OCTETSTRING, false, bin);
 const nul = (): Asn1 => asn1.create(U, T.NULL, false, '');
-const der = (a: Asn1): string => asn1.toDer(a).getBytes();
+const der_ = (a: Asn1): string => asn1.toDer(a).getBytes();
 const fromDer = (bin: string): Asn1 => asn1.fromDer(forge.util.createBuffer(bin, 'raw'));
-const toBin = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('binary');
 
 /** DER SET OF: elements sorted by their encodings (X.690 11.6). */
 function derSetOf(items: Asn1[], tagClass = U, tag: number = T.SET): Asn1 {
-  const encoded = items.map((i) => ({ i, d: Buffer.from(der(i), 'binary') }));
+  const encoded = items.map((i) => ({ i, d: Buffer.from(der_(i), 'binary') }));
   encoded.sort((a, b) => {
     const n = Math.max(a.d.length, b.d.length);
     for (let k = 0; k < n; k++) {
@@ -96,11 +104,21 @@ const attribute = (type: string, value: Asn1): Asn1 => seq([oid(type), asn1.crea
 
 interface PreparedSigner {
   key: KeyObject;
-  certs: Asn1[];
-  issuer: Asn1;
-  serial: Asn1;
-  certHash: string;
   commonName: string;
+  /** The signer's CMS with a zero digest and a zero signature, and where those two go. */
+  template: CmsTemplate;
+}
+
+interface CmsTemplate {
+  der: Uint8Array;
+  /** Offset of the message-digest value (32 bytes). */
+  digestAt: number;
+  /** The signed attributes as stored ([0] IMPLICIT); signed as a SET OF (tag 0x31, RFC 5652 §5.4). */
+  signedAttrsAt: number;
+  signedAttrsEnd: number;
+  /** Offset and length of the signature value (the modulus length). */
+  signatureAt: number;
+  signatureLength: number;
 }
 
 const signerCache = new Map<string, PreparedSigner>();
@@ -129,50 +147,54 @@ function prepareSigner(signer: PadesSigner): PreparedSigner {
   const issuer = tbsItems[off + 2]!;
   const certs = signer.chainPem.map((p) => fromDer(pemToDer(p).toString('binary')));
   const cn = /CN=([^\n]+)/.exec(leafX509.subject)?.[1] ?? '';
-  const prepared: PreparedSigner = {
-    key,
+  const details = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType !== 'rsa' || !details?.modulusLength) throw new Error('the signing key must be RSA (the CMS names rsaEncryption)');
+  const template = buildCmsTemplate({
     certs,
     issuer,
     serial,
     certHash: createHash('sha256').update(leafDer).digest('binary'),
-    commonName: cn,
-  };
+    signatureLength: Math.ceil(details.modulusLength / 8),
+  });
+  const prepared: PreparedSigner = { key, commonName: cn, template };
   if (signerCache.size > 64) signerCache.clear();
   signerCache.set(cacheKey, prepared);
   return prepared;
 }
 
-/**
- * Builds a detached CMS SignedData (DER) over a SHA-256 content digest.
- * SignerInfo v1 / issuerAndSerialNumber; signedAttrs content-type,
- * message-digest, signing-certificate-v2 (ESSCertIDv2, sha256 by default).
- */
-export function buildCadesSignedData(contentDigest: Uint8Array, signer: PadesSigner): Uint8Array {
-  const p = prepareSigner(signer);
-  const sha256Alg = seq([oid(OID.sha256)]); // parameters absent (RFC 5754)
+/** Marker bytes that stand for the digest and the signature while the template is built and searched. */
+const DIGEST_MARKER = createHash('sha256').update('licence-vault: message-digest goes here').digest();
+const SIGNATURE_MARKER_BYTE = createHash('sha256').update('licence-vault: signature goes here').digest();
 
+/**
+ * SignerInfo v1 / issuerAndSerialNumber; signedAttrs content-type, message-digest,
+ * signing-certificate-v2 (ESSCertIDv2, sha256 by default), built with markers in the two variable
+ * places, which are then found and zeroed.
+ */
+function buildCmsTemplate(p: { certs: Asn1[]; issuer: Asn1; serial: Asn1; certHash: string; signatureLength: number }): CmsTemplate {
+  const sha256Alg = seq([oid(OID.sha256)]); // parameters absent (RFC 5754)
   const essCertIdV2 = seq([octets(p.certHash)]); // hashAlgorithm omitted = sha256
   const signingCertV2 = seq([seq([essCertIdV2])]);
   const attrs = [
     attribute(OID.contentType, oid(OID.data)),
-    attribute(OID.messageDigest, octets(toBin(contentDigest))),
+    attribute(OID.messageDigest, octets(DIGEST_MARKER.toString('binary'))),
     attribute(OID.signingCertificateV2, signingCertV2),
   ];
-  // Signed as an explicit SET OF (tag 0x31), stored as [0] IMPLICIT.
+  // Signed as an explicit SET OF (tag 0x31), stored as [0] IMPLICIT. DER orders a SET OF by encoding
+  // (X.690 §11.6); the attributes' lengths and OIDs decide it before any digest byte is compared, so the
+  // order with the marker is the order with every digest.
   const signedAttrsSet = derSetOf(attrs);
-  const toSign = Buffer.from(der(signedAttrsSet), 'binary');
-  const signature = cryptoSign('sha256', toSign, p.key).toString('binary');
   const signedAttrsImplicit = asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, signedAttrsSet.value as Asn1[]);
-
+  const signatureMarker = Buffer.alloc(p.signatureLength);
+  for (let i = 0; i < signatureMarker.length; i++) signatureMarker[i] = SIGNATURE_MARKER_BYTE[i % 32]!;
   const signerInfo = seq([
     int(1),
     seq([p.issuer, p.serial]),
     sha256Alg,
     signedAttrsImplicit,
     seq([oid(OID.rsaEncryption), nul()]),
-    octets(signature),
+    octets(signatureMarker.toString('binary')),
   ]);
-
   const signedData = seq([
     int(1),
     asn1.create(U, T.SET, true, [sha256Alg]),
@@ -181,7 +203,46 @@ export function buildCadesSignedData(contentDigest: Uint8Array, signer: PadesSig
     asn1.create(U, T.SET, true, [signerInfo]),
   ]);
   const contentInfo = seq([oid(OID.signedData), asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [signedData])]);
-  return new Uint8Array(Buffer.from(der(contentInfo), 'binary'));
+  const der = Buffer.from(der_(contentInfo), 'binary');
+  const attrsDer = Buffer.from(der_(signedAttrsImplicit), 'binary');
+  const unique = (needle: Buffer, what: string): number => {
+    const at = der.indexOf(needle);
+    if (at < 0 || der.indexOf(needle, at + 1) >= 0) throw new Error(`CMS template: ${what} not found exactly once`);
+    return at;
+  };
+  const digestAt = unique(DIGEST_MARKER, 'digest');
+  const signedAttrsAt = unique(attrsDer, 'signed attributes');
+  const signatureAt = unique(signatureMarker, 'signature');
+  der.fill(0, digestAt, digestAt + 32);
+  der.fill(0, signatureAt, signatureAt + p.signatureLength);
+  return { der: new Uint8Array(der), digestAt, signedAttrsAt, signedAttrsEnd: signedAttrsAt + attrsDer.length, signatureAt, signatureLength: p.signatureLength };
+}
+
+/** The signer certificate's common name (the signature dictionary's /Name). */
+export function signerCommonName(signer: PadesSigner): string {
+  return prepareSigner(signer).commonName;
+}
+
+/** Size in bytes of the CMS `signer` produces: the same for every document (see the top of this file). */
+export function cadesSignatureSize(signer: PadesSigner): number {
+  return prepareSigner(signer).template.der.length;
+}
+
+/**
+ * Builds a detached CMS SignedData (DER) over a SHA-256 content digest: the signer's template with the
+ * digest written in, and the signature over the signed attributes (RFC 5652 §5.4: DER of the SET OF).
+ */
+export function buildCadesSignedData(contentDigest: Uint8Array, signer: PadesSigner): Uint8Array {
+  if (contentDigest.length !== 32) throw new Error('contentDigest must be a SHA-256 digest');
+  const { key, template: t } = prepareSigner(signer);
+  const cms = t.der.slice();
+  cms.set(contentDigest, t.digestAt);
+  const toSign = cms.slice(t.signedAttrsAt, t.signedAttrsEnd);
+  toSign[0] = 0x31; // [0] IMPLICIT → SET OF
+  const signature = cryptoSign('sha256', toSign, key);
+  if (signature.length !== t.signatureLength) throw new Error(`RSA signature of ${signature.length} bytes, expected ${t.signatureLength}`);
+  cms.set(signature, t.signatureAt);
+  return cms;
 }
 
 // ---------------------------------------------------------------------------
@@ -207,7 +268,7 @@ const textString = (s: string) => (isAscii(s) ? PDFString.of(s) : PDFHexString.f
  */
 export function addSignaturePlaceholder(pdfDoc: PDFDocument, signer: PadesSigner, opts: PadesOptions): PDFRef {
   const ctx = pdfDoc.context;
-  const size = opts.signatureSize ?? DEFAULT_SIGNATURE_SIZE;
+  const size = opts.signatureSize ?? cadesSignatureSize(signer) + SIGNATURE_SIZE_MARGIN;
   const signerName = opts.signerName ?? prepareSigner(signer).commonName;
   const byteRange = PDFArray.withContext(ctx);
   byteRange.push(PDFNumber.of(0));
@@ -275,18 +336,38 @@ export function signPreparedPdf(pdf: Uint8Array, signer: PadesSigner): Uint8Arra
   const start = cPos + '/Contents '.length; // offset of '<'
   const end = buf.indexOf(0x3e /* > */, start); // offset of '>'
   if (end < 0) throw new Error('unterminated /Contents');
-  const contentsEnd = end + 1;
+  return fillSignature(pdf, { byteRangeAt: brPos, contentsAt: start, contentsEnd: end + 1 }, signer);
+}
+
+/** Where a PDF's signature placeholders are: the `/ByteRange [ 0 /********** … ]` text and the `<00…00>` hex string. */
+export interface SignaturePlaceholder {
+  byteRangeAt: number;
+  /** Offset of `<`. */
+  contentsAt: number;
+  /** Offset just after `>`. */
+  contentsEnd: number;
+}
+
+/** The text a signature dictionary carries until it is signed (the same width as the filled /ByteRange). */
+export const BYTE_RANGE_PLACEHOLDER_TEXT = BYTE_RANGE_MARKER;
+
+/**
+ * Writes /ByteRange (everything but the /Contents hex string), hashes the covered bytes and writes the
+ * CMS into /Contents. Mutates and returns `pdf`.
+ */
+export function fillSignature(pdf: Uint8Array, at: SignaturePlaceholder, signer: PadesSigner): Uint8Array {
+  const buf = Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength);
+  const { contentsAt: start, contentsEnd } = at;
   const byteRange = [0, start, contentsEnd, buf.length - contentsEnd];
   const brText = `/ByteRange [${byteRange.join(' ')}]`;
   if (brText.length > BYTE_RANGE_MARKER.length) throw new Error('ByteRange does not fit');
-  buf.write(brText.padEnd(BYTE_RANGE_MARKER.length, ' '), brPos, 'latin1');
+  buf.write(brText.padEnd(BYTE_RANGE_MARKER.length, ' '), at.byteRangeAt, 'latin1');
 
   const digest = createHash('sha256').update(buf.subarray(0, start)).update(buf.subarray(contentsEnd)).digest();
   const cms = buildCadesSignedData(digest, signer);
-  const hex = Buffer.from(cms).toString('hex');
   const room = contentsEnd - start - 2;
-  if (hex.length > room) throw new Error(`CMS (${cms.length} bytes) exceeds the reserved ${room / 2} bytes`);
-  buf.write(hex, start + 1, 'latin1');
+  if (2 * cms.length > room) throw new Error(`CMS (${cms.length} bytes) exceeds the reserved ${room / 2} bytes`);
+  buf.write(Buffer.from(cms.buffer, cms.byteOffset, cms.byteLength).toString('hex'), start + 1, 'latin1');
   return pdf;
 }
 

@@ -1,4 +1,4 @@
-/** LicenceDocumentFactory adapter: pdf-lib rendering with the CJK font chain, then a PAdES B-B signature. */
+/** LicenceDocumentFactory adapter: the licence renderer with its CJK font chain, signed PAdES B-B in the same pass (render-licence.ts). */
 import type { FontChain } from './fonts.ts';
 import { renderSignedLicencePdf } from './render-licence.ts';
 import type { LicenceDocumentFactory, SigningMaterial } from '../licences/licence-document.ts';

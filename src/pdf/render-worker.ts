@@ -1,8 +1,8 @@
 /**
  * worker_threads entry for the render pool (render-pool.ts): render + PAdES-sign licences off the main thread.
  *
- * The font chain is parsed ONCE per worker (paths from `workerData.fontPaths`). Parsed signer material
- * (private key, certificate ASN.1, ESS cert hash) is cached per thread by pades.ts `prepareSigner`
+ * The font chain is indexed ONCE per worker (paths from `workerData.fontPaths`). Parsed signer material
+ * (private key, the signer's CMS template) is cached per thread by pades.ts `prepareSigner`
  * (keyed by the PEM text), so a warm worker does no PEM parsing per job.
  *
  * Protocol: one request in, exactly one response out, matched by `id`. The PDF's ArrayBuffer is
