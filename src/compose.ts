@@ -28,6 +28,9 @@ import { ServiceItemCatalogue } from './catalogue/service-items.ts';
 import { licenceRoutes } from './licences/licence-routes.ts';
 import { LicenceService } from './licences/licence-service.ts';
 import { createLicenceStore } from './licences/licence-store.ts';
+import { Crosswalk } from './holders/crosswalk.ts';
+import { createHolderIdentifierStore } from './holders/holder-identifier-store.ts';
+import { holderRoutes } from './holders/holder-routes.ts';
 import { LicencePresentations } from './licences/licence-presentations.ts';
 import type { LicenceDocumentFactory } from './licences/licence-document.ts';
 import { createPdfDocumentFactory } from './pdf/pdf-document-factory.ts';
@@ -165,9 +168,15 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
   await pool?.ready();
   const documents = overrides.documents ?? (pool ? createPooledDocumentFactory(pool, fonts, signing) : createPdfDocumentFactory(fonts, signing));
   const licenceStore = createLicenceStore(db);
+  const crosswalk = new Crosswalk({
+    store: createHolderIdentifierStore(db),
+    issuedTo: async (issuerCode, holderId) => (await licenceStore.list({ issuerCode, holderId, limit: 1 })).length > 0,
+    now: overrides.now,
+  });
   const licences = new LicenceService({
     licences: licenceStore, departments, catalogue, objects, documents,
     publicBaseUrl: config.publicBaseUrl, logOrigin: config.transparency.logOrigin, now: overrides.now,
+    resolveHolder: (identifier, actor) => crosswalk.resolve(identifier, actor),
   });
 
   const metrics = createMetrics();
@@ -211,7 +220,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
   const describer = new AccessDescriber({ departments, serviceItems, catalogue });
   const consentRequests = new ConsentRequests({ store: createConsentRequestStore(db), consents, serviceItems, catalogue, departments, publicBaseUrl: config.publicBaseUrl, now: overrides.now });
   const exchange = new ExchangeService({
-    store: exchangeStore, accessLog: exchangeStore, describer, consents: consentStore, licences: licenceStore, catalogue, transparency,
+    store: exchangeStore, accessLog: exchangeStore, describer, crosswalk, consents: consentStore, licences: licenceStore, catalogue, transparency,
     documentUrl: (id, requester) => links.url(id, requester), limits: config.exchange, now: overrides.now, rateCounters,
   });
   const legalBases = new LegalBasisService({ store: exchangeStore, departments, catalogue, now: overrides.now });
@@ -267,6 +276,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
       ...licenceRoutes(licences, new LicencePresentations({ licences, catalogue, departments, signingKey: presentationKey, issuer: config.publicBaseUrl, publicBaseUrl: config.publicBaseUrl, now: overrides.now }), metrics, config.publicBaseUrl),
       ...transparencyRoutes(transparency, new LicenceCards({ licences: licenceStore, transparency, catalogue, departments, now: overrides.now }), () => fs.readFileSync(issuerCaPath, 'utf8')),
       ...consentRoutes(consents),
+      ...holderRoutes(crosswalk),
       ...consentRequestRoutes(consentRequests, consents),
       ...notificationRoutes(new NotificationService({ marks: createNotificationMarkStore(db), accessLog: exchangeStore, describer, licences: licenceStore, catalogue, consentRequests, now: overrides.now })),
       ...agentRoutes(agents),

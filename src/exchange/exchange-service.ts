@@ -21,6 +21,7 @@ import type { DisclosableLicence, LicenceStatus, LicenceStore } from '../licence
 import type { Receipt, TransparencyService } from '../transparency/transparency-service.ts';
 import type { AccessFilter, AccessLogStore, AccessRecord, BasisKind, ExchangeStore, LegalBasis, RefusalCode } from './exchange-types.ts';
 import type { AccessDescriber } from './access-descriptions.ts';
+import type { Crosswalk, ResolvedHolder } from '../holders/crosswalk.ts';
 
 export interface ExchangeQuery {
   holderId: string;
@@ -45,6 +46,12 @@ export interface ExchangeResult {
   disclosedFields: DisclosedField[];
   receipt: Receipt | null;
   documentUrl: string | null;
+}
+
+/** Whom the answer is about: the canonical ID, and the identifier the department asked with. */
+export interface ExchangeHolder {
+  id: string;
+  matchedBy: ResolvedHolder['matchedBy'];
 }
 
 export interface ExchangeLimits {
@@ -90,6 +97,7 @@ export class ExchangeService {
       store: ExchangeStore;
       accessLog: AccessLogStore;
       describer: AccessDescriber;
+      crosswalk: Pick<Crosswalk, 'resolve'>;
       consents: ConsentStore;
       licences: LicenceStore;
       catalogue: LicenceTypeCatalogue;
@@ -136,15 +144,19 @@ export class ExchangeService {
     return this.deps.now?.() ?? new Date();
   }
 
-  async query(principal: Principal | null, q: ExchangeQuery): Promise<{ accessId: string; results: ExchangeResult[] }> {
+  async query(principal: Principal | null, q: ExchangeQuery): Promise<{ accessId: string; holder: ExchangeHolder; results: ExchangeResult[] }> {
     const department = requireRequester(principal);
-    const holder = identifyHolder(q.holderId);
-    if (!holder) throw DomainError.invalid('HOLDER_ID_INVALID', 'holderId is not a valid resident ID number (GB 11643) or unified social credit code (GB 32100)', [{ field: 'holderId', message: 'check character or format is wrong' }]);
+    // A canonical ID is itself (no lookup: the hot path); any other identifier goes through the crosswalk.
+    const direct = identifyHolder(q.holderId);
+    const holder: ResolvedHolder = direct
+      ? { ...direct, matchedBy: { identifier: direct.holderId, kind: direct.holderKind === 'person' ? 'resident-id' : 'uscc' } }
+      : await this.deps.crosswalk.resolve(q.holderId, department.code);
     const holderId = holder.holderId;
     const at = this.now();
     const record: AccessRecord = {
       id: `acc_${crypto.randomUUID()}`, at: at.toISOString(), requester: department.code, officialId: q.officialId, caseNumber: q.caseNumber,
       serviceItem: q.serviceItem, basisKind: q.basis.kind, basisId: basisIdOf(q), holderId,
+      ...(direct ? {} : { identifierUsed: holder.matchedBy.identifier }),
       licenceIds: q.query.kind === 'verify' ? [q.query.licenceId] : [], fields: [...q.fields].sort(), result: 'REFUSED', reasonCode: 'NO_CONSENT',
     };
     let decision: Decision;
@@ -159,7 +171,7 @@ export class ExchangeService {
       await this.record({ ...record, reasonCode: error.code, licenceIds: error.code === 'LICENCE_NOT_FOUND' ? [] : record.licenceIds });
       throw new DomainError(REFUSAL_KIND[error.code], error.code, error.message, { extensions: { accessId: record.id }, ...(error.code === 'RATE_LIMITED' ? { retryAfterSeconds: 60 } : {}) });
     }
-    return { accessId: record.id, results: await Promise.all(decision.licences.map((l) => this.answer(l, statuses.get(l.licence.id) ?? l.licence.status, decision, department.code))) };
+    return { accessId: record.id, holder: { id: holderId, matchedBy: holder.matchedBy }, results: await Promise.all(decision.licences.map((l) => this.answer(l, statuses.get(l.licence.id) ?? l.licence.status, decision, department.code))) };
   }
 
   private async record(record: AccessRecord): Promise<void> {

@@ -30,6 +30,7 @@ function accessFromRow(r: Record<string, any>): AccessRecord {
   return {
     id: r.id, at: iso(r.at), requester: r.requester_code, officialId: r.official_id, caseNumber: r.case_number,
     serviceItem: r.service_item, basisKind: r.basis_kind, basisId: r.basis_id, holderId: r.holder_id,
+    ...(r.identifier_used ? { identifierUsed: r.identifier_used } : {}),
     licenceIds: r.licence_ids, fields: r.fields, result: r.result, reasonCode: r.reason_code,
   };
 }
@@ -58,7 +59,7 @@ export function accessLeaf(record: AccessLeafFields, recordSha256: string) {
 function accessRow(record: AccessRecord) {
   return {
     id: record.id, at: record.at, requester_code: record.requester, official_id: record.officialId, case_number: record.caseNumber,
-    service_item: record.serviceItem, basis_kind: record.basisKind, basis_id: record.basisId, holder_id: record.holderId,
+    service_item: record.serviceItem, basis_kind: record.basisKind, basis_id: record.basisId, holder_id: record.holderId, identifier_used: record.identifierUsed ?? null,
     licence_ids: record.licenceIds, fields: record.fields, result: record.result,
     reason_code: record.reasonCode, record_sha256: accessRecordSha256(record),
   };

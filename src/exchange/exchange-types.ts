@@ -36,6 +36,11 @@ export interface AccessRecord {
   basisKind: BasisKind;
   basisId: string | null;
   holderId: string;
+  /**
+   * The identifier the department asked with, when it was not the canonical one (an old registration
+   * number, an organisation code, a 15-digit resident ID); absent otherwise.
+   */
+  identifierUsed?: string;
   licenceIds: string[];
   fields: string[];
   result: 'ALLOWED' | 'REFUSED';

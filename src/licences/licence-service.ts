@@ -19,6 +19,7 @@ import { fieldCommitmentRoot } from '../proofs/field-commitments.ts';
 import type { LicenceDocumentFactory, LicenceDocumentInput } from './licence-document.ts';
 import { issuanceEffects, provenanceSaltsFor, statusEffects } from './licence-leaves.ts';
 import { newVerificationCode, verificationCodeSha256 } from './verification-code.ts';
+import { aliasesOfIssuance } from '../holders/crosswalk.ts';
 import type { DigitizedProvenance, Licence, LicenceQuery, LicenceStatus, LicenceStore, NewLicenceRecord, StatusAction, StatusEvent } from './licence-types.ts';
 import type { LicenceScan } from './licence-document.ts';
 import { LicenceStoreConflict } from './licence-types.ts';
@@ -66,6 +67,8 @@ export interface LicenceServiceDeps {
   publicBaseUrl: string;
   /** Origin of the transparency log that records licence events. */
   logOrigin: string;
+  /** The crosswalk: any identifier a holder is known by, to their canonical ID (for the issuer's filter). */
+  resolveHolder?: (identifier: string, actor: string) => Promise<{ holderId: string }>;
   now?: () => Date;
 }
 
@@ -129,6 +132,7 @@ export class LicenceService {
       fieldSalts,
       provenanceSalts,
       verificationCodeSha256: verificationCodeSha256(verificationCode),
+      aliases: aliasesOfIssuance(licence, licence.provenance),
       idempotencyKey,
       requestSha256,
       event: { licenceId: id, action: 'issue', fromStatus: null, toStatus: 'active', reason: 'issued', actor: issuer, at: licence.issuedAt },
@@ -202,7 +206,18 @@ export class LicenceService {
 
   async list(principal: Principal | null, filter: Omit<LicenceQuery, 'issuerCode'> & { holderId?: string }): Promise<Licence[]> {
     if (principal?.kind === 'holder') return this.deps.licences.list({ ...filter, holderId: principal.holderId });
-    if (hasRole(principal, 'issuer')) return this.deps.licences.list({ ...filter, issuerCode: principal.code });
+    if (hasRole(principal, 'issuer')) {
+      if (filter.holderId === undefined) return this.deps.licences.list({ ...filter, issuerCode: principal.code });
+      // Any identifier the holder is known by finds their licences (an old registration number, say).
+      let holderId: string;
+      try {
+        holderId = this.deps.resolveHolder ? (await this.deps.resolveHolder(filter.holderId, principal.code)).holderId : filter.holderId;
+      } catch (error) {
+        if (error instanceof DomainError && error.code === 'HOLDER_NOT_FOUND') return [];
+        throw error;
+      }
+      return this.deps.licences.list({ ...filter, holderId, issuerCode: principal.code });
+    }
     if (!principal) throw DomainError.authenticationRequired();
     throw DomainError.forbidden('ROLE_REQUIRED', 'listing licences needs a holder token or the issuer role');
   }
@@ -250,7 +265,7 @@ export class LicenceService {
       fieldCommitmentRoot: fieldCommitmentRoot(fields, fieldSalts),
     }, type, verificationCode);
     const successor: NewLicenceRecord = {
-      licence, fieldSalts, provenanceSalts, verificationCodeSha256: verificationCodeSha256(verificationCode), idempotencyKey: null, requestSha256: null,
+      licence, fieldSalts, provenanceSalts, verificationCodeSha256: verificationCodeSha256(verificationCode), aliases: aliasesOfIssuance(licence, licence.provenance), idempotencyKey: null, requestSha256: null,
       event: { licenceId: licence.id, action: 'issue', fromStatus: null, toStatus: 'active', reason: `renewal of ${id}: ${reason}`, actor, at },
       effects: issuanceEffects(this.deps.logOrigin, licence, provenanceSalts),
     };

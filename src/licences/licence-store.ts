@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import type { Database } from '../db/database.ts';
 import { isoTime } from '../db/database.ts';
+import { addAliasesIn } from '../holders/holder-identifier-store.ts';
 import { appendLeaves, enqueueLedgerStatus } from '../log/log-store.ts';
 import type { Licence, LicenceQuery, LicenceStatus, LicenceStore, NewLicenceRecord, StatusEvent, WriteEffects } from './licence-types.ts';
 import { LicenceStoreConflict } from './licence-types.ts';
@@ -121,6 +122,8 @@ export function createLicenceStore(db: Database): LicenceStore {
     await trx('licences').insert(toRow(record));
     await trx('licence_status_events').insert(eventRow(record.event));
     await applyEffects(trx, record.effects);
+    // An identifier another holder already has is reported as a conflict, and the licence is issued anyway.
+    if (record.aliases?.length) await addAliasesIn(trx, record.aliases);
   };
 
   const verificationCodeSha256 = async (id: string) => {

@@ -1,3 +1,4 @@
+import type { HolderAlias } from '../holders/holder-identifier-types.ts';
 import type { HolderKind } from '../identity/holder-id.ts';
 import type { LogEntry, StatusOutboxEntry } from '../log/log-types.ts';
 
@@ -60,6 +61,8 @@ export interface NewLicenceRecord {
   provenanceSalts: Record<string, string> | null;
   /** SHA-256 of the verification code printed on the licence (see verification-code.ts). */
   verificationCodeSha256: string;
+  /** Identifiers the holder is also known by that this licence brings (crosswalk), added in its transaction. */
+  aliases?: HolderAlias[];
   idempotencyKey: string | null;
   requestSha256: string | null;
   event: StatusEvent;

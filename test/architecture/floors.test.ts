@@ -25,6 +25,8 @@ export const FLOORS: Record<string, number> = {
   db: 2, config: 2, storage: 2, ledger: 2, departments: 2, principals: 2, catalogue: 2,
   // 3 — the transparency log store, tokens and keys, and the HTTP machinery the route files use.
   log: 3, auth: 3, http: 3,
+  // — and the crosswalk of holder identifiers (old ones that still find their holder).
+  holders: 3,
   // 4 — the licence capability (its types, store, service, routes) and company agents.
   licences: 4, agents: 4,
   // 5 — what builds on licences: PDF rendering (the document port's adapter), receipts and anchoring,
