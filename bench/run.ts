@@ -33,6 +33,8 @@ import { digitizeBench } from './digitize.ts';
 import { replicasBench } from './replicas.ts';
 import { ledgerBench } from './ledger.ts';
 import { pdfBench } from './pdf.ts';
+import { tilesBench } from './tiles.ts';
+import { pagesBench } from './pages.ts';
 
 const PHASE_N = Number(process.env.BENCH_PHASE_N ?? 300);
 const API_SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
@@ -111,7 +113,7 @@ function table(rows: Array<Record<string, unknown>>) {
   console.table(rows);
 }
 
-const sections = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['pdf', 'issuance', 'transparency', 'ledger', 'exchange', 'digitize', 'replicas']);
+const sections = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['pdf', 'issuance', 'transparency', 'tiles', 'ledger', 'exchange', 'digitize', 'replicas', 'pages']);
 
 async function main() {
   fs.mkdirSync('bench/out', { recursive: true });
@@ -119,10 +121,12 @@ async function main() {
   if (sections.has('pdf')) await pdfBench(results);
   if (sections.has('issuance')) await issuanceBench();
   if (sections.has('transparency')) await transparencyBench(results);
+  if (sections.has('tiles')) await tilesBench(results);
   if (sections.has('ledger')) await ledgerBench(results);
   if (sections.has('exchange')) await exchangeBench(results);
   if (sections.has('digitize')) await digitizeBench(results);
   if (sections.has('replicas')) await replicasBench(results);
+  if (sections.has('pages')) await pagesBench(results);
   fs.writeFileSync('bench/out/results.json', JSON.stringify(results, null, 2));
   console.log('\nwritten: bench/out/results.json');
 }

@@ -18,6 +18,10 @@ import type { AnchorCycleReport } from './transparency/anchorer.ts';
 import { generateCheckpointSigner, parseSigner } from './proofs/checkpoint.ts';
 import type { NoteSigner } from './proofs/checkpoint.ts';
 import { KnexLogStore } from './log/log-store.ts';
+import { LogTilePublisher } from './log/log-tiles.ts';
+import type { ObjectStore } from './storage/object-store.ts';
+import { createLocalDirectoryStore } from './storage/local-directory-store.ts';
+import { createS3ObjectStore } from './storage/s3-object-store.ts';
 
 /** The configured ledger: Fabric when FABRIC_* is set, else the embedded one, whose seed is made on first start. */
 export function openLedger(config: Config, db: Database, keysDir: string): Ledger {
@@ -49,13 +53,22 @@ export function createAnchorer(parts: {
   onCycle?: (report: AnchorCycleReport) => void;
   now?: () => Date;
   keepLeadership?: boolean;
+  /** Where the logs are published as C2SP tiles after each checkpoint. */
+  objects: ObjectStore;
 }): Anchorer {
   const { config, db } = parts;
   const accessLog = new KnexExchangeStore(db, config.transparency.accessLogOrigin);
+  const logs = new KnexLogStore(db);
+  const tiles = new LogTilePublisher({ logs, objects: parts.objects, logger: parts.logger.child({ component: 'log-tiles' }) });
   return new Anchorer({
-    sequencers: [() => accessLog.sequencePending()],
-    db, logs: new KnexLogStore(db), ledger: parts.ledger, origins: [config.transparency.logOrigin, config.transparency.accessLogOrigin], signer: parts.signer,
+    sequencers: [() => accessLog.sequencePending()], onCheckpoint: tiles.checkpointHook(),
+    db, logs, ledger: parts.ledger, origins: [config.transparency.logOrigin, config.transparency.accessLogOrigin], signer: parts.signer,
     batchLeaves: config.transparency.anchorBatchLeaves, intervalMs: config.transparency.anchorIntervalMs,
     logger: parts.logger, now: parts.now, onCycle: parts.onCycle, keepLeadership: parts.keepLeadership,
   });
+}
+
+/** The object store the configuration names: S3 (MinIO in production) or a local directory. */
+export async function openObjectStore(config: Config): Promise<ObjectStore> {
+  return config.s3 ? createS3ObjectStore(config.s3) : createLocalDirectoryStore(path.join(config.dataDir, 'objects'));
 }

@@ -31,23 +31,25 @@ import { createLicenceStore } from './licences/licence-store.ts';
 import { Crosswalk } from './holders/crosswalk.ts';
 import { createHolderIdentifierStore } from './holders/holder-identifier-store.ts';
 import { holderRoutes } from './holders/holder-routes.ts';
+import { correctionRoutes } from './licences/correction-routes.ts';
+import { createCorrectionStore } from './licences/correction-store.ts';
+import { LicenceCorrections } from './licences/licence-corrections.ts';
 import { LicencePresentations } from './licences/licence-presentations.ts';
 import type { LicenceDocumentFactory } from './licences/licence-document.ts';
 import { createPdfDocumentFactory } from './pdf/pdf-document-factory.ts';
 import { createPooledDocumentFactory, createRenderPool } from './pdf/render-pool.ts';
 import { createLogger } from './observability/logger.ts';
 import type { Logger } from './observability/logger.ts';
-import { createMetrics, registerAnchoringGauges } from './observability/metrics.ts';
+import { createMetrics, registerAnchoringGauges, registerCorrectionGauges } from './observability/metrics.ts';
 import { redactQueryParameters } from './observability/request-telemetry.ts';
 import { ReadinessProblem, operationsRoutes } from './operations/operations-routes.ts';
 import { DEFAULT_FONT_PATHS, loadFontChain } from './pdf/fonts.ts';
 import type { FontChain } from './pdf/fonts.ts';
-import { createLocalDirectoryStore } from './storage/local-directory-store.ts';
 import type { Ledger } from './ledger/ledger.ts';
 import type { Anchorer, AnchorCycleReport } from './transparency/anchorer.ts';
 import { startAnchorerThread } from './anchorer-thread/anchorer-thread.ts';
 import type { AnchorerThread } from './anchorer-thread/anchorer-thread.ts';
-import { createAnchorer, loadOrCreateCheckpointSigner, openLedger } from './compose-anchorer.ts';
+import { createAnchorer, loadOrCreateCheckpointSigner, openLedger, openObjectStore } from './compose-anchorer.ts';
 import { pinLogOrigins } from './log/log-origins.ts';
 import { KnexLogStore } from './log/log-store.ts';
 import { TransparencyService } from './transparency/transparency-service.ts';
@@ -77,7 +79,7 @@ import { multipartUpload } from './http/multipart-upload.ts';
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import type { ObjectStore } from './storage/object-store.ts';
-import { createS3ObjectStore } from './storage/s3-object-store.ts';
+import { tileRoutes } from './transparency/tile-routes.ts';
 import { webStaticMounts } from './web/web-assets.ts';
 
 export interface Vault {
@@ -122,7 +124,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
   // The database pins its log origins: from here on, the configuration carries the pinned ones.
   const origins = await pinLogOrigins(db, { licences: config.transparency.logOrigin, accesses: config.transparency.accessLogOrigin }, config.transparency.logOriginExplicit);
   config = { ...config, transparency: { ...config.transparency, logOrigin: origins.licences, accessLogOrigin: origins.accesses } };
-  const objects = overrides.objects ?? (config.s3 ? await createS3ObjectStore(config.s3) : await createLocalDirectoryStore(path.join(config.dataDir, 'objects')));
+  const objects = overrides.objects ?? (await openObjectStore(config));
 
   const departments = createDepartmentStore(db);
   if (config.seedDevData) await seedDevDepartments(departments, layout);
@@ -197,7 +199,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
   // The in-process anchorer runs when there is no thread for it (PGlite, or parts replaced by a test),
   // and serves runOnce (tests, CLI) either way; beside the thread it gives the lock back after each run.
   const anchorer = createAnchorer({
-    config, db, ledger, signer: checkpointSigner, logger: logger.child({ component: 'anchorer' }), now: overrides.now, onCycle: onAnchoringCycle,
+    config, db, ledger, objects, signer: checkpointSigner, logger: logger.child({ component: 'anchorer' }), now: overrides.now, onCycle: onAnchoringCycle,
     keepLeadership: !anchorerOnThread,
   });
   registerAnchoringGauges(metrics, async () => {
@@ -210,6 +212,9 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
       secondsSinceLastAnchor: anchored?.anchor ? ((overrides.now?.() ?? new Date()).getTime() - Date.parse(anchored.anchor.anchoredAt)) / 1000 : null,
     };
   });
+
+  const corrections = new LicenceCorrections({ store: createCorrectionStore(db), licences, objects, now: overrides.now });
+  registerCorrectionGauges(metrics, () => corrections.overdueByIssuer());
 
   const agents = new AgentService({ store: createAgentStore(db), now: overrides.now });
   const consentStore = createConsentStore(db);
@@ -236,7 +241,20 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
     trustProxy: config.trustProxy,
     redactUrl: (url) => redactQueryParameters(redactDocumentLinks(url), ['holderId']),
     rateLimits: [{ path: '/verify', windowMs: 60_000, limit: config.verifyRateLimitPerMinute }],
-    uploadRoutes: [{
+    rawRoutes: [{
+      // The logs as C2SP tlog-tiles. Hashes and checkpoints are public; entry bundles are the leaves, which
+      // name licence ids and statuses: auditors only, like /transparency/leaves (a licence's public facts sit
+      // behind its verification code).
+      path: '/tlog',
+      handler: tileRoutes({
+        objects, logger, origins: [config.transparency.logOrigin, config.transparency.accessLogOrigin],
+        authorizeEntries: async (req) => {
+          const token = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(req.headers.authorization ?? '')?.[1];
+          if (!token) throw DomainError.authenticationRequired();
+          if (!hasRole(await authenticate(token), 'auditor')) throw DomainError.forbidden('ROLE_REQUIRED', 'reading log entries needs the auditor role');
+        },
+      }),
+    }, {
       path: '/digitize/jobs',
       handler: multipartUpload({
         authenticate,
@@ -277,6 +295,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
       ...transparencyRoutes(transparency, new LicenceCards({ licences: licenceStore, transparency, catalogue, departments, now: overrides.now }), () => fs.readFileSync(issuerCaPath, 'utf8')),
       ...consentRoutes(consents),
       ...holderRoutes(crosswalk),
+      ...correctionRoutes(corrections, metrics, config.publicBaseUrl),
       ...consentRequestRoutes(consentRequests, consents),
       ...notificationRoutes(new NotificationService({ marks: createNotificationMarkStore(db), accessLog: exchangeStore, describer, licences: licenceStore, catalogue, consentRequests, now: overrides.now })),
       ...agentRoutes(agents),

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { dataDirLayout } from '../bootstrap/dev-environment.ts';
 import { openDatabase } from '../db/database.ts';
 import { createLogger } from '../observability/logger.ts';
-import { createAnchorer, loadOrCreateCheckpointSigner, openLedger } from '../compose-anchorer.ts';
+import { createAnchorer, loadOrCreateCheckpointSigner, openLedger, openObjectStore } from '../compose-anchorer.ts';
 import type { AnchorerThreadData, AnchorerThreadMessage } from './anchorer-thread.ts';
 
 const { config } = workerData as AnchorerThreadData;
@@ -17,8 +17,9 @@ const logger = createLogger(config.logLevel).child({ component: 'anchorer', thre
 const db = openDatabase({ engine: 'postgres', url: config.databaseUrl!, poolMax: 3, statementTimeoutMs: config.databaseStatementTimeoutMs }, logger);
 const keysDir = dataDirLayout(config.dataDir).keysDir;
 const ledger = openLedger(config, db, keysDir);
+const objects = await openObjectStore(config);
 const anchorer = createAnchorer({
-  config, db, ledger, signer: loadOrCreateCheckpointSigner(keysDir, config.transparency.logOrigin), logger,
+  config, db, ledger, objects, signer: loadOrCreateCheckpointSigner(keysDir, config.transparency.logOrigin), logger,
   onCycle: (report) => post({ kind: 'cycle', report }),
 });
 
@@ -29,6 +30,7 @@ port.on('message', (message: { kind: string }) => {
   void (async () => {
     await anchorer.stop();
     await ledger.close().catch((error) => logger.warn({ err: error }, 'anchorer thread: could not close the ledger'));
+    await objects.close().catch((error) => logger.warn({ err: error }, 'anchorer thread: could not close the object store'));
     await db.destroy();
     process.exit(0); // in a worker, ends this thread only
   })();

@@ -76,7 +76,7 @@ export class Crosswalk {
     if (!principal) throw DomainError.authenticationRequired();
     if (!hasRole(principal, 'issuer')) throw DomainError.forbidden('ROLE_REQUIRED', 'adding an identifier needs the issuer role');
     const holder = identifyHolder(holderIdInput);
-    if (!holder) throw invalidIdentifier('holderId');
+    if (!holder) throw notCanonical();
     if (!(await this.deps.issuedTo(principal.code, holder.holderId))) throw DomainError.notFound('HOLDER_NOT_FOUND', 'you have issued no licence to this holder');
     const reason = request.reason?.trim();
     if (!reason) throw DomainError.invalid('REASON_REQUIRED', 'a reason is required', [{ field: 'reason', message: 'must not be empty' }]);
@@ -95,7 +95,7 @@ export class Crosswalk {
   async aliases(principal: Principal | null, holderIdInput: string): Promise<HolderAlias[]> {
     if (!principal) throw DomainError.authenticationRequired();
     const holder = identifyHolder(holderIdInput);
-    if (!holder) throw invalidIdentifier('holderId');
+    if (!holder) throw notCanonical();
     const mayRead = (principal.kind === 'holder' && principal.holderId === holder.holderId)
       || hasRole(principal, 'auditor') || hasRole(principal, 'admin')
       || (hasRole(principal, 'issuer') && (await this.deps.issuedTo(principal.code, holder.holderId)));
@@ -155,6 +155,11 @@ function aliasKindOf(kind: IdentifierKind): AliasKind {
 
 function ambiguous(): DomainError {
   return DomainError.conflict('IDENTIFIER_AMBIGUOUS', 'this identifier leads to more than one holder; ask for the holder\'s unified social credit code or resident ID number (the conflict is reported)');
+}
+
+/** The path's holder of the identifier operations is the canonical one (the ID a holder signs in with). */
+function notCanonical(): DomainError {
+  return DomainError.invalid('HOLDER_ID_INVALID', 'holderId must be the 18-digit resident ID number or unified social credit code', [{ field: 'holderId', message: 'is not an 18-digit resident ID number or unified social credit code' }]);
 }
 
 function invalidIdentifier(field = 'holderId'): DomainError {

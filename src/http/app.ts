@@ -3,6 +3,7 @@
  * validates every request; handlers return HttpResult values that this module writes. Errors leave as
  * RFC 9457 problem+json, never as stack traces.
  */
+import compression from 'compression';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
@@ -36,8 +37,8 @@ export interface AppOptions {
   largeBodyRoutes?: Array<{ path: string; maxBytes: number }>;
   /** Per-client-address request limits on public routes. */
   rateLimits?: Array<{ path: string; windowMs: number; limit: number }>;
-  /** Middleware mounted before the body parsers (multipart uploads). */
-  uploadRoutes?: Array<{ path: string; handler: express.RequestHandler }>;
+  /** Middleware mounted before the body parsers and outside the OpenAPI router (multipart uploads, C2SP tiles). */
+  rawRoutes?: Array<{ path: string; handler: express.RequestHandler }>;
   /** Rewrites a URL before it is logged (signed links carry their capability in the path). */
   redactUrl?: (url: string) => string;
   /** Reverse-proxy hops to trust for the client address (rate limits, logs). */
@@ -78,7 +79,8 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
   if (options.trustProxy) app.set('trust proxy', options.trustProxy);
   app.use(requestTelemetry({ logger: options.logger, metrics: options.metrics, operationOf: (res) => (res as Response).locals?.operationId as string | undefined, redactUrl: options.redactUrl }));
   app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'img-src': ["'self'", 'data:'] } } }));
-  for (const mount of options.staticMounts ?? []) app.use(mount.path, express.static(mount.directory, { index: false, fallthrough: false }));
+  // The pages' scripts and styles go gzipped (verify.js: 690 KB → about 190 KB on a clerk's phone).
+  for (const mount of options.staticMounts ?? []) app.use(mount.path, compression(), express.static(mount.directory, { index: false, fallthrough: false }));
   for (const limit of options.rateLimits ?? []) {
     app.use(limit.path, rateLimit({
       windowMs: limit.windowMs,
@@ -89,7 +91,7 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
     }));
   }
   for (const route of options.largeBodyRoutes ?? []) app.use(route.path, express.json({ limit: route.maxBytes, type: ['application/json'] }));
-  for (const route of options.uploadRoutes ?? []) app.use(route.path, route.handler);
+  for (const route of options.rawRoutes ?? []) app.use(route.path, route.handler);
   app.use(express.json({ limit: options.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
   app.use(async (req: Request, res: Response, next: NextFunction) => {

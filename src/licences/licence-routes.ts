@@ -34,7 +34,7 @@ function eventRepresentation(e: StatusEvent) {
 }
 
 /** The path pattern admits the shape; this also checks the MOD 37,36 check character and the issuer's USCC. */
-function licenceIdParam(ctx: RequestContext): string {
+export function licenceIdParam(ctx: RequestContext): string {
   const raw = ctx.params.licenceId ?? '';
   const parsed = parseLicenceId(raw);
   if (!parsed.ok) throw DomainError.invalid('LICENCE_ID_INVALID', `licenceId ${parsed.message}`, [{ field: 'licenceId', message: parsed.message }]);

@@ -243,38 +243,85 @@ export class LicenceService {
 
   async renew(principal: Principal | null, id: string, request: RenewLicenceRequest): Promise<{ licence: Licence; verificationCode: string }> {
     const actor = requireIssuer(principal);
-    const previous = await this.deps.licences.get(id);
-    if (!previous || !canRead(principal, previous)) throw notFound(id);
-    if (previous.issuerCode !== actor) throw DomainError.forbidden('NOT_ISSUER', 'only the issuing department may renew a licence');
-    if (!RENEWABLE_FROM.includes(previous.status)) throw invalidTransition('renew', previous.status);
-    const type = this.deps.catalogue.get(previous.typeKey);
-    if (!type) throw DomainError.internal('LICENCE_TYPE_MISSING', `licence type ${previous.typeKey} is no longer in the catalogue`);
+    const previous = await this.issuedBy(principal, actor, id, 'renew');
+    const type = this.typeOf(previous);
     const reason = requireReason(request.reason);
     const fields = { ...previous.fields, ...(request.fields ?? {}) };
     this.validateFields(type, fields);
     const validity = this.validateValidity(type, request.validFrom, request.validUntil);
+    return this.nextVersion(previous, type, { fields, holderName: previous.holder.name, validity, action: 'renew', reason, eventReason: `renewal of ${id}: ${reason}`, actor });
+  }
+
+  /**
+   * A correction approved by the issuing department (LicenceCorrections): the next version with the
+   * corrected fields (and name), the same validity; the old one becomes superseded "by correction", with the
+   * request's id in the history, the log leaf's reason hash and the ledger's status change.
+   */
+  async correct(principal: Principal | null, id: string, correction: { correctionId: string; fields: Record<string, unknown>; holderName?: string; reason: string }): Promise<{ licence: Licence; verificationCode: string }> {
+    const actor = requireIssuer(principal);
+    const previous = await this.issuedBy(principal, actor, id, 'correct');
+    const type = this.typeOf(previous);
+    const fields = { ...previous.fields, ...correction.fields };
+    this.validateFields(type, fields);
+    const holderName = correction.holderName === undefined ? previous.holder.name : this.validateHolder(type, { id: previous.holder.id, name: correction.holderName }).name;
+    const reason = requireReason(`correction ${correction.correctionId}: ${correction.reason}`);
+    return this.nextVersion(previous, type, {
+      fields, holderName, validity: { validFrom: previous.validFrom, validUntil: previous.validUntil }, action: 'correct', reason,
+      // The department's words may quote the corrected name: the log and the ledger commit to the request's id only.
+      publicReason: `correction ${correction.correctionId}`, eventReason: `correction of ${id} (${correction.correctionId}): ${correction.reason}`, actor,
+    });
+  }
+
+  /** Checks that a correction request would pass (fields by the type's schema, a drawable name) before the department sees it. */
+  checkCorrection(licence: Licence, fields: Record<string, unknown>, holderName?: string): void {
+    const type = this.typeOf(licence);
+    this.validateFields(type, { ...licence.fields, ...fields });
+    if (holderName !== undefined) this.validateHolder(type, { id: licence.holder.id, name: holderName });
+  }
+
+  private async issuedBy(principal: Principal | null, actor: string, id: string, action: 'renew' | 'correct'): Promise<Licence> {
+    const previous = await this.deps.licences.get(id);
+    if (!previous || !canRead(principal, previous)) throw notFound(id);
+    if (previous.issuerCode !== actor) throw DomainError.forbidden('NOT_ISSUER', `only the issuing department may ${action} a licence`);
+    if (!RENEWABLE_FROM.includes(previous.status)) throw invalidTransition(action, previous.status);
+    return previous;
+  }
+
+  private typeOf(licence: Licence): LicenceType {
+    const type = this.deps.catalogue.get(licence.typeKey);
+    if (!type) throw DomainError.internal('LICENCE_TYPE_MISSING', `licence type ${licence.typeKey} is no longer in the catalogue`);
+    return type;
+  }
+
+  /** Issues the next version of `previous` and supersedes it, atomically (renewal and correction). */
+  private async nextVersion(
+    previous: Licence,
+    type: LicenceType,
+    change: { fields: Record<string, unknown>; holderName: string; validity: { validFrom: string; validUntil: string | null }; action: 'renew' | 'correct'; reason: string; publicReason?: string; eventReason: string; actor: string },
+  ): Promise<{ licence: Licence; verificationCode: string }> {
+    const id = previous.id;
     const next = nextVersionId(id);
     if (!next.ok) throw DomainError.conflict('VERSION_EXHAUSTED', next.message);
     const at = this.now().toISOString();
-    const fieldSalts = saltsFor(fields);
+    const fieldSalts = saltsFor(change.fields);
     // A new version is a new document: its own verification code, its own salts.
     const provenanceSalts = previous.provenance ? provenanceSaltsFor() : null;
     const verificationCode = newVerificationCode();
     const licence = await this.produceDocument({
-      ...previous, id: next.value, fields, ...validity, version: next.version, previousId: id, status: 'active', issuedAt: at,
-      fieldCommitmentRoot: fieldCommitmentRoot(fields, fieldSalts),
+      ...previous, id: next.value, holder: { ...previous.holder, name: change.holderName }, fields: change.fields, ...change.validity,
+      version: next.version, previousId: id, status: 'active', issuedAt: at, fieldCommitmentRoot: fieldCommitmentRoot(change.fields, fieldSalts),
     }, type, verificationCode);
     const successor: NewLicenceRecord = {
       licence, fieldSalts, provenanceSalts, verificationCodeSha256: verificationCodeSha256(verificationCode), aliases: aliasesOfIssuance(licence, licence.provenance), idempotencyKey: null, requestSha256: null,
-      event: { licenceId: licence.id, action: 'issue', fromStatus: null, toStatus: 'active', reason: `renewal of ${id}: ${reason}`, actor, at },
+      event: { licenceId: licence.id, action: 'issue', fromStatus: null, toStatus: 'active', reason: change.eventReason, actor: change.actor, at },
       effects: issuanceEffects(this.deps.logOrigin, licence, provenanceSalts),
     };
-    const supersede: StatusEvent = { licenceId: id, action: 'renew', fromStatus: previous.status, toStatus: 'superseded', reason, actor, at };
+    const supersede: StatusEvent = { licenceId: id, action: change.action, fromStatus: previous.status, toStatus: 'superseded', reason: change.reason, actor: change.actor, at };
     try {
-      const result = await this.deps.licences.renew(id, RENEWABLE_FROM, successor, supersede, statusEffects(this.deps.logOrigin, previous, 'renew', 'superseded', reason, at));
-      if (!result.changed) throw invalidTransition('renew', result.licence?.status ?? 'unknown');
+      const result = await this.deps.licences.renew(id, RENEWABLE_FROM, successor, supersede, statusEffects(this.deps.logOrigin, previous, change.action, 'superseded', change.publicReason ?? change.reason, at));
+      if (!result.changed) throw invalidTransition(change.action, result.licence?.status ?? 'unknown');
     } catch (error) {
-      if (error instanceof LicenceStoreConflict) throw DomainError.conflict('ALREADY_RENEWED', `licence ${id} has already been renewed`);
+      if (error instanceof LicenceStoreConflict) throw DomainError.conflict('ALREADY_RENEWED', `licence ${id} already has a next version`);
       throw error;
     }
     return { licence, verificationCode };

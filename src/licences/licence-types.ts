@@ -3,7 +3,8 @@ import type { HolderKind } from '../identity/holder-id.ts';
 import type { LogEntry, StatusOutboxEntry } from '../log/log-types.ts';
 
 export type LicenceStatus = 'active' | 'suspended' | 'revoked' | 'superseded';
-export type StatusAction = 'issue' | 'suspend' | 'reinstate' | 'revoke' | 'renew';
+/** `correct`: superseded by the next version an approved correction issued. */
+export type StatusAction = 'issue' | 'suspend' | 'reinstate' | 'revoke' | 'renew' | 'correct';
 
 /** Where a licence digitized from a historic paper certificate came from (chain of custody). */
 export interface DigitizedProvenance {

@@ -205,6 +205,23 @@ export class KnexLogStore implements LogStore {
     return (await q).map(toCheckpoint);
   }
 
+  async checkpointsAfter(origin: string, afterSize: number, limit: number): Promise<StoredCheckpoint[]> {
+    return (await this.db('log_checkpoints').where({ origin }).andWhere('size', '>', afterSize).orderBy('size').limit(limit)).map(toCheckpoint);
+  }
+
+  async nodeHashes(origin: string, level: number, start: number, end: number): Promise<Uint8Array[]> {
+    if (end <= start) return [];
+    const rows = await this.db('log_nodes')
+      .where({ origin, level })
+      .andWhere('node_index', '>=', start)
+      .andWhere('node_index', '<', end)
+      .orderBy('node_index')
+      .select('node_index', 'hash');
+    // Perfect subtrees are stored when they complete, so a range below the tree size has no gaps.
+    if (rows.length !== end - start) throw new Error(`log ${origin}: ${end - start - rows.length} of the level ${level} nodes [${start}, ${end}) are missing`);
+    return rows.map((r) => new Uint8Array(r.hash));
+  }
+
   async pendingCheckpoints(origin: string): Promise<StoredCheckpoint[]> {
     return (await this.db('log_checkpoints').where({ origin }).whereNull('anchor').orderBy('size')).map(toCheckpoint);
   }

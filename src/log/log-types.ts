@@ -77,6 +77,13 @@ export interface LogStore {
   /** A checkpoint that covers leaf `index`, preferring anchored ones (for receipts). */
   checkpointCovering(origin: string, index: number): Promise<StoredCheckpoint | null>;
   listCheckpoints(origin: string, limit: number, beforeSize?: number): Promise<StoredCheckpoint[]>;
+  /** Checkpoints larger than `afterSize`, smallest first, at most `limit` (publishing the log as tiles). */
+  checkpointsAfter(origin: string, afterSize: number, limit: number): Promise<StoredCheckpoint[]>;
+  /**
+   * The stored hashes of the perfect subtrees of 2^level leaves with node index in [start, end), in index
+   * order, read in one query (a tile is 256 consecutive hashes of one level); throws if one is missing.
+   */
+  nodeHashes(origin: string, level: number, start: number, end: number): Promise<Uint8Array[]>;
   pendingCheckpoints(origin: string): Promise<StoredCheckpoint[]>;
   saveCheckpoint(origin: string, size: number, rootHash: Uint8Array, note: string, createdAt: Date): Promise<void>;
   recordAnchor(origin: string, size: number, anchor: LedgerAnchor): Promise<void>;

@@ -70,3 +70,17 @@ export function registerAnchoringGauges(metrics: Metrics, read: () => Promise<{ 
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Correction requests past the issuing department's own deadline, per department (read at scrape time). */
+export function registerCorrectionGauges(metrics: Metrics, overdueByIssuer: () => Promise<Record<string, number>>): void {
+  new Gauge({
+    name: 'corrections_overdue',
+    help: 'Pending correction requests past the deadline their issuing department set',
+    labelNames: ['issuer'],
+    registers: [metrics.registry],
+    async collect() {
+      this.reset();
+      for (const [issuer, count] of Object.entries(await overdueByIssuer())) this.set({ issuer }, count);
+    },
+  });
+}

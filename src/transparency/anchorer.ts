@@ -35,6 +35,15 @@ export interface AnchorerOptions {
   sequencers?: Array<() => Promise<number>>;
   onCycle?: (report: AnchorCycleReport) => void;
   /**
+   * Called for an origin after a checkpoint of it is saved and the anchoring attempt (publishing the log as
+   * tiles: src/log/log-tiles.ts). The checkpoint is saved whatever the hook does: a failure is logged and the
+   * call is made again on the next cycle, until it succeeds, and never fails the cycle; resolving to `false`
+   * ("more to do") also has it called again next cycle, without a warning. It is also called for every origin
+   * on this anchorer's first cycle, so work a stopped process left undone is picked up: it must be idempotent
+   * (it is told only the origin, and looks up what is new itself).
+   */
+  onCheckpoint?: (origin: string) => Promise<boolean | void>;
+  /**
    * false: give the anchoring lock back after each cycle. For an anchorer that only runs when asked, next to
    * the anchorer thread, so that winning the lock once does not leave the thread waiting for good.
    */
@@ -67,9 +76,13 @@ export class Anchorer {
   private failures = 0;
   private lockConnection: unknown = null;
   private readonly now: () => Date;
+  /** Origins whose onCheckpoint call is due: all at first, then after a new checkpoint or a failed call. */
+  private readonly checkpointHookDue: Set<string>;
+  private checkpointHookFailures = 0;
 
   constructor(private readonly options: AnchorerOptions) {
     this.now = options.now ?? (() => new Date());
+    this.checkpointHookDue = new Set(options.origins);
   }
 
   start(): void {
@@ -95,11 +108,15 @@ export class Anchorer {
       // One origin's alarm or outage must not hold up the other origin or the status writes.
       for (const origin of this.options.origins) {
         try {
-          report.checkpointsCreated += await this.checkpoint(origin, force);
+          const created = await this.checkpoint(origin, force);
+          report.checkpointsCreated += created;
+          if (created > 0) this.checkpointHookDue.add(origin);
           report.checkpointsAnchored += await this.anchor(origin);
         } catch (error) {
           problems.push(error);
         }
+        // After anchoring, whether or not the ledger took it: a saved checkpoint is published either way.
+        await this.runCheckpointHook(origin);
       }
       try {
         report.statusWritten = await this.drainStatusOutbox();
@@ -147,6 +164,19 @@ export class Anchorer {
     }
     await logs.saveCheckpoint(origin, size, rootHash, signCheckpoint({ origin, size, rootHash }, this.options.signer), this.now());
     return 1;
+  }
+
+  /** The onCheckpoint hook, when due for `origin`; a failure is logged and leaves it due for the next cycle. */
+  private async runCheckpointHook(origin: string): Promise<void> {
+    const hook = this.options.onCheckpoint;
+    if (!hook || !this.checkpointHookDue.has(origin)) return;
+    try {
+      if ((await hook(origin)) !== false) this.checkpointHookDue.delete(origin);
+      this.checkpointHookFailures = 0;
+    } catch (error) {
+      this.checkpointHookFailures += 1;
+      this.options.logger.warn({ err: error, origin, failures: this.checkpointHookFailures }, 'after-checkpoint hook failed (the checkpoint is saved); will retry on the next cycle');
+    }
   }
 
   /**

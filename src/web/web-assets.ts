@@ -28,6 +28,9 @@ export async function buildWebAssets(outDir?: string): Promise<string> {
     bundle: true,
     platform: 'browser',
     format: 'esm',
+    // Shared code and what loads on demand (jsQR, only when the camera scans) go to chunks of their own.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     target: ['es2022'],
     minify: true,
     sourcemap: false,

@@ -15,6 +15,8 @@ const ROLES: Role[] = ['anonymous', 'issuer', 'requesterWithConsent', 'requester
 const ACTING_FOR_HOLDER: Partial<Record<Role, boolean>> = { agent: true, consentsAgent: true, notAgent: true };
 /** Appointed by company A for its consents only. */
 const CONSENTS_AGENT = '110105198505050011';
+/** The organisation code (GB 11714) company A's USCC embeds: an identifier of company A in the crosswalk. */
+const ORG_CODE_A = HOLDERS.companyA.slice(8, 17);
 
 describe('authorisation matrix', function () {
   this.timeout(120_000);
@@ -23,6 +25,11 @@ describe('authorisation matrix', function () {
   let foodId: string;
   let consentId: string;
   let legalBasisId: string;
+  let businessId: string;
+  /** A correction companyA asked for (with evidence), one to reject and one to approve. */
+  let correctionId: string;
+  let toReject: string;
+  let toApprove: string;
 
   before(async () => {
     vault = await TestVault.start({ env: { EXCHANGE_RATE_PER_HOLDER_PER_MINUTE: '10000' } });
@@ -37,7 +44,16 @@ describe('authorisation matrix', function () {
     const consentsOnly = await vault.request('POST', '/me/agents', { token: companyA, json: { agentId: CONSENTS_AGENT, scopes: ['consents'], validUntil: new Date(Date.now() + 3600_000).toISOString() } });
     expect(consentsOnly.status).to.equal(201);
     foodId = (await vault.request('POST', '/licences', { token: market, json: FOOD() })).body.id;
-    await vault.request('POST', '/licences', { token: market, json: businessLicenceRequest() });
+    businessId = (await vault.request('POST', '/licences', { token: market, json: businessLicenceRequest() })).body.id;
+    const [second, third] = await Promise.all([1, 2].map(async () => (await vault.request('POST', '/licences', { token: market, json: businessLicenceRequest() })).body.id as string));
+    const ask = async (licenceId: string, evidence?: object) => {
+      const res = await vault.request('POST', `/me/licences/${licenceId}/corrections`, { token: companyA, json: { fields: { address: '北京市朝阳区建国路2号' }, reason: '地址有误', evidence } });
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      return res.body.id as string;
+    };
+    correctionId = await ask(businessId, { fileName: 'scan.pdf', contentBase64: Buffer.from('%PDF-1.4\n%%EOF\n').toString('base64') });
+    toReject = await ask(second!);
+    toApprove = await ask(third!);
     await vault.vault.anchorer.runOnce(true);
     consentId = (await vault.request('POST', '/me/consents', { token: companyA, json: { requester: DEPARTMENTS.tax, purpose: { code: 'SVC', text: 't' }, licenceTypes: ['food-business-licence'], fields: ['premises'], validUntil: new Date(Date.now() + 3600_000).toISOString(), maxUses: 1000 } })).body.id;
     legalBasisId = (await vault.request('POST', '/exchange/legal-bases', { token: admin, json: { requester: DEPARTMENTS.health, serviceItem: { code: 'SVC', name: 'n' }, licenceTypes: ['food-business-licence'], fields: ['premises'], legalReference: '《食品安全法》' } })).body.id;
@@ -73,6 +89,27 @@ describe('authorisation matrix', function () {
     { name: 'GET /me/agents', call: () => ['GET', '/me/agents'], expect: { anonymous: 401, issuer: 403, requesterWithConsent: 403, requesterNoConsent: 403, requesterLegalBasis: 403, holder: 200, otherHolder: 200, auditor: 403, admin: 403, agent: 403, consentsAgent: 403, notAgent: 403 } },
     { name: 'POST /me/agents', call: () => ['POST', '/me/agents', { agentId: '110105198001010016', validUntil: new Date(Date.now() + 3600_000).toISOString() }], expect: { anonymous: 401, issuer: 403, requesterWithConsent: 403, requesterNoConsent: 403, requesterLegalBasis: 403, holder: 201, otherHolder: 201, auditor: 403, admin: 403, agent: 403, consentsAgent: 403, notAgent: 403 } },
     { name: 'GET /me/agencies', call: () => ['GET', '/me/agencies'], expect: { anonymous: 401, issuer: 403, requesterWithConsent: 403, requesterNoConsent: 403, requesterLegalBasis: 403, holder: 403, otherHolder: 403, auditor: 403, admin: 403, agent: 403, consentsAgent: 403, notAgent: 403 } },
+
+    // The crosswalk: company A's identifiers are its own, its issuer's and the oversight roles'; nobody else learns it exists.
+    { name: 'GET /holders/{id}/identifiers', call: () => ['GET', `/holders/${HOLDERS.companyA}/identifiers`], expect: { anonymous: 401, issuer: 200, requesterWithConsent: 404, requesterNoConsent: 404, requesterLegalBasis: 404, holder: 200, otherHolder: 404, auditor: 200, admin: 200, agent: 403, consentsAgent: 403, notAgent: 403 } },
+    { name: 'POST /holders/{id}/identifiers', call: () => ['POST', `/holders/${HOLDERS.companyA}/identifiers`, { identifier: '110105000123456', kind: 'registration-number', reason: '工商档案记载的原注册号' }], expect: { anonymous: 401, issuer: 201, requesterWithConsent: 403, requesterNoConsent: 403, requesterLegalBasis: 403, holder: 403, otherHolder: 403, auditor: 403, admin: 403, agent: 403, consentsAgent: 403, notAgent: 403 } },
+    { name: 'GET /identifier-conflicts', call: () => ['GET', '/identifier-conflicts'], expect: { anonymous: 401, issuer: 403, requesterWithConsent: 403, requesterNoConsent: 403, requesterLegalBasis: 403, holder: 403, otherHolder: 403, auditor: 200, admin: 200, agent: 403, consentsAgent: 403, notAgent: 403 } },
+    {
+      name: 'POST /exchange/queries (holder by organisation code)',
+      call: () => ['POST', '/exchange/queries', { holderId: ORG_CODE_A, serviceItem: 'SVC', caseNumber: 'C2', officialId: 'O1', fields: ['premises'], query: { kind: 'verify', licenceId: foodId }, basis: { kind: 'consent', consentId } }],
+      expect: { anonymous: 401, issuer: 403, requesterWithConsent: 200, requesterNoConsent: 403, requesterLegalBasis: 403, holder: 403, otherHolder: 403, auditor: 403, admin: 403, agent: 403, consentsAgent: 403, notAgent: 403 },
+    },
+    // Corrections: the holder (or its agent with the licences scope) asks; the issuing department decides; auditors read.
+    { name: 'POST /me/licences/{id}/corrections', call: () => ['POST', `/me/licences/${foodId}/corrections`, { fields: { premises: '北京市朝阳区建国路3号' }, reason: '经营场所有误' }], expect: { anonymous: 401, issuer: 403, requesterWithConsent: 403, requesterNoConsent: 403, requesterLegalBasis: 403, holder: 201, otherHolder: 404, auditor: 403, admin: 403, agent: 409, consentsAgent: 403, notAgent: 403 } },
+    { name: 'GET /me/corrections', call: () => ['GET', '/me/corrections'], expect: { anonymous: 401, issuer: 403, requesterWithConsent: 403, requesterNoConsent: 403, requesterLegalBasis: 403, holder: 200, otherHolder: 200, auditor: 403, admin: 403, agent: 200, consentsAgent: 403, notAgent: 403 } },
+    { name: 'GET /corrections', call: () => ['GET', '/corrections'], expect: { anonymous: 401, issuer: 200, requesterWithConsent: 403, requesterNoConsent: 403, requesterLegalBasis: 403, holder: 403, otherHolder: 403, auditor: 200, admin: 200, agent: 403, consentsAgent: 403, notAgent: 403 } },
+    { name: 'GET /corrections/{id}', call: () => ['GET', `/corrections/${correctionId}`], expect: { anonymous: 401, issuer: 200, requesterWithConsent: 404, requesterNoConsent: 404, requesterLegalBasis: 404, holder: 200, otherHolder: 404, auditor: 200, admin: 200, agent: 200, consentsAgent: 403, notAgent: 403 } },
+    { name: 'GET /corrections/{id}/evidence', call: () => ['GET', `/corrections/${correctionId}/evidence`], expect: { anonymous: 401, issuer: 200, requesterWithConsent: 404, requesterNoConsent: 404, requesterLegalBasis: 404, holder: 200, otherHolder: 404, auditor: 200, admin: 200, agent: 200, consentsAgent: 403, notAgent: 403 } },
+    { name: 'GET /corrections/settings', call: () => ['GET', '/corrections/settings'], expect: { anonymous: 401, issuer: 200, requesterWithConsent: 403, requesterNoConsent: 403, requesterLegalBasis: 403, holder: 403, otherHolder: 403, auditor: 403, admin: 403, agent: 403, consentsAgent: 403, notAgent: 403 } },
+    { name: 'PUT /corrections/settings', call: () => ['PUT', '/corrections/settings', { deadlineDays: 15 }], expect: { anonymous: 401, issuer: 200, requesterWithConsent: 403, requesterNoConsent: 403, requesterLegalBasis: 403, holder: 403, otherHolder: 403, auditor: 403, admin: 403, agent: 403, consentsAgent: 403, notAgent: 403 } },
+    // Only the issuer decides (once: the roles after it would meet a decided request, but are refused before that).
+    { name: 'POST /corrections/{id}/rejection', call: () => ['POST', `/corrections/${toReject}/rejection`, { reason: '与档案一致' }], expect: { anonymous: 401, issuer: 200, requesterWithConsent: 403, requesterNoConsent: 403, requesterLegalBasis: 403, holder: 403, otherHolder: 403, auditor: 403, admin: 403, agent: 403, consentsAgent: 403, notAgent: 403 } },
+    { name: 'POST /corrections/{id}/approval', call: () => ['POST', `/corrections/${toApprove}/approval`, { reason: '经核对属实' }], expect: { anonymous: 401, issuer: 201, requesterWithConsent: 403, requesterNoConsent: 403, requesterLegalBasis: 403, holder: 403, otherHolder: 403, auditor: 403, admin: 403, agent: 403, consentsAgent: 403, notAgent: 403 } },
   ];
 
   for (const route of routes) {
@@ -88,6 +125,14 @@ describe('authorisation matrix', function () {
       });
     }
   }
+
+  it('never shows one holder another through an identifier of theirs', async () => {
+    for (const identifier of [ORG_CODE_A, '110105000123456', HOLDERS.companyA]) {
+      const res = await vault.request('GET', `/licences?holderId=${identifier}`, { token: tokens.otherHolder });
+      expect(res.status).to.be.oneOf([200, 403]);
+      if (res.status === 200) expect(res.body.items.every((l: { holder: { id: string } }) => l.holder.id === HOLDERS.companyB), JSON.stringify(res.body)).to.equal(true);
+    }
+  });
 
   it('recorded every exchange request of the matrix in the access log, refusals included', async () => {
     const log = (await vault.request('GET', '/exchange/access-log', { token: tokens.auditor })).body.items as Array<{ requester: string; reasonCode: string }>;

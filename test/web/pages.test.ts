@@ -1,7 +1,8 @@
 /**
  * The web pages in a real browser (Debian's Chromium driven by playwright-core) against a running vault:
- * a citizen's licences, consent and data tracker; the verification page on a valid, a tampered and a
- * revoked licence; the auditor's checkpoints. Assertions are on visible text; screenshots go to
+ * a citizen's licences, consent and data tracker; the verification page's offline path (a PDF with its
+ * receipt file) on a valid, a tampered and a revoked licence (the rest of that page:
+ * verification-page.test.ts); the auditor's checkpoints. Assertions are on visible text; screenshots go to
  * test-output/web/.
  */
 import fs from 'node:fs';
@@ -33,6 +34,7 @@ describe('web pages in a browser', function () {
   let auditor: string;
   let foodId: string;
   let revokedId: string;
+  let revokedCode: string;
   const consoleErrors: string[] = [];
   const externalRequests: string[] = [];
 
@@ -64,7 +66,9 @@ describe('web pages in a browser', function () {
     vault = await TestVault.start();
     [market, tax, auditor] = await Promise.all([vault.departmentToken(DEPARTMENTS.market), vault.departmentToken(DEPARTMENTS.tax), vault.departmentToken(DEPARTMENTS.audit)]);
     foodId = (await vault.request('POST', '/licences', { token: market, json: FOOD() })).body.id;
-    revokedId = (await vault.request('POST', '/licences', { token: market, json: businessLicenceRequest() })).body.id;
+    const revoked = (await vault.request('POST', '/licences', { token: market, json: businessLicenceRequest() })).body;
+    revokedId = revoked.id;
+    revokedCode = revoked.verificationCode;
     await vault.vault.anchorer.runOnce(true);
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
@@ -203,35 +207,37 @@ describe('web pages in a browser', function () {
     await page.getByRole('button', { name: 'Sign out' }).click();
   });
 
-  it('verifies a valid, a tampered and a revoked licence in the browser', async () => {
+  it('verifies a valid, a tampered and a revoked licence in the browser, with a receipt file (the offline path)', async () => {
     const fetchPdf = async (id: string) => (await vault.request('GET', `/licences/${id}/document`, { token: market })).bytes;
     const fetchReceipt = async (id: string) => new TextEncoder().encode(JSON.stringify((await vault.request('GET', `/licences/${id}/receipt`, { token: market })).body));
     const validPdf = await fetchPdf(foodId);
     const validPath = saveBytes('valid.pdf', validPdf);
     const receiptPath = saveBytes('valid.receipt.json', await fetchReceipt(foodId));
-    const verifyRequests: string[] = [];
-    page.on('request', (r) => { if (r.method() === 'POST') verifyRequests.push(r.url()); });
+    const posts: Array<{ url: string; bytes: number }> = [];
+    page.on('request', (r) => { if (r.method() === 'POST') posts.push({ url: new URL(r.url()).pathname, bytes: r.postDataBuffer()?.length ?? 0 }); });
 
-    const verify = async (pdfPath: string, receipt: string | null) => {
+    /** The receipt goes in under "Technical details" (the offline path); the PDF then starts the check. */
+    const verify = async (pdfPath: string, receipt: string) => {
+      await page.goto(`${vault.baseUrl}/app/verify.html`);
+      await page.getByText('Technical details: check offline with a receipt').click();
+      await page.getByLabel('Receipt file (JSON, optional)').setInputFiles(receipt);
       await page.getByLabel('Licence PDF').setInputFiles(pdfPath);
-      await page.getByLabel('Receipt JSON (optional)').setInputFiles(receipt ? [receipt] : []);
-      await page.getByRole('button', { name: 'Verify', exact: true }).click();
       await page.locator('#verdict').waitFor();
+      await page.locator('#technical summary').click();
+      return (await page.locator('#verdict').innerText()).trim();
     };
     const state = (check: string) => page.locator(`li[data-check="${check}"]`).getAttribute('data-state');
 
-    await page.goto(`${vault.baseUrl}/app/verify.html`);
-    await verify(validPath, receiptPath);
-    await page.getByText('Valid: all seven checks passed').waitFor();
+    expect(await verify(validPath, receiptPath)).to.equal('Valid');
     expect(await page.locator('li.check[data-state="pass"]').count()).to.equal(7);
     expect(await page.getByText('The file is exactly the one recorded in the log.').isVisible()).to.equal(true);
+    expect(await page.locator('#technical').getByText('the receipt file you chose').isVisible()).to.equal(true);
     await shot('verify-valid');
 
     const tampered = validPdf.slice();
     const at = Math.floor(tampered.length / 3);
     tampered[at] = (tampered[at] as number) ^ 0x01;
-    await verify(saveBytes('tampered.pdf', tampered), receiptPath);
-    await page.getByText('Not valid: at least one check failed').waitFor();
+    expect(await verify(saveBytes('tampered.pdf', tampered), receiptPath)).to.equal('Tampered');
     expect(await state('documentHash')).to.equal('fail');
     expect(await page.locator('li[data-check="documentHash"]').getByText('DOCUMENT_HASH_MISMATCH').isVisible()).to.equal(true);
     expect(await page.getByText('The file differs from the one recorded in the log').isVisible()).to.equal(true);
@@ -241,16 +247,16 @@ describe('web pages in a browser', function () {
     const revokedReceipt = saveBytes('revoked.receipt.json', await fetchReceipt(revokedId));
     expect((await vault.request('POST', `/licences/${revokedId}/status-changes`, { token: market, json: { action: 'revoke', reason: 'obtained by fraud' } })).status).to.equal(200);
     await vault.vault.anchorer.runOnce(true);
-    // the QR code's target: the page opened with the licence id
-    await page.goto(`${vault.baseUrl}/app/verify.html#${revokedId}`);
-    await page.getByText('Ledger status: Revoked').waitFor();
-    await verify(revokedPdf, revokedReceipt);
-    await page.getByText('Not valid: at least one check failed').waitFor();
+    // the QR code's target: the number, with the verification code in the fragment
+    await page.goto(`${vault.baseUrl}/verify/${revokedId}#${revokedCode.replace(/-/g, '')}`);
+    await page.locator('#verdict').getByText(/^Revoked/).waitFor();
+    expect(await verify(revokedPdf, revokedReceipt)).to.match(/^Revoked \(/);
     expect(await state('status')).to.equal('fail');
     expect(await state('signature')).to.equal('pass');
     expect(await page.getByText('The ledger says this licence has been revoked.').isVisible()).to.equal(true);
     await shot('verify-revoked');
-    expect(verifyRequests, 'the PDF is never uploaded unless the user asks').to.deep.equal([]);
+    expect(posts.filter((p) => p.url === '/verify'), 'the PDF is never uploaded').to.deep.equal([]);
+    expect(posts.filter((p) => p.bytes > 1000), 'no request carries the file').to.deep.equal([]);
   });
 
   it('shows the auditor the checkpoint that anchored the licence, its consistency and the licence history', async () => {

@@ -184,3 +184,22 @@ export function departmentName(uscc: string): string {
   const d = departments.find((entry) => entry.code === uscc);
   return d ? `${currentLang() === 'en' ? d.nameEn : d.nameZh} (${uscc})` : uscc;
 }
+
+/** Licences are valid in China: dates and times are shown in China Standard Time, whatever the device says. */
+const CHINA = 'Asia/Shanghai';
+
+/**
+ * A day as people write it: 2026年12月7日 / 7 December 2026. A calendar date (YYYY-MM-DD, as validity is
+ * given) is shown as is; an instant is shown as its day in China.
+ */
+export function formatDate(value: string): string {
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const d = new Date(dateOnly ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(d.getTime())) return value;
+  return d.toLocaleDateString(currentLang() === 'en' ? 'en-GB' : 'zh-CN', { year: 'numeric', month: 'long', day: 'numeric', timeZone: dateOnly ? 'UTC' : CHINA });
+}
+
+/** A time of day in China, 24-hour: 18:05:09. */
+export function formatClock(d: Date): string {
+  return d.toLocaleTimeString(currentLang() === 'en' ? 'en-GB' : 'zh-CN', { hour12: false, hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: CHINA });
+}

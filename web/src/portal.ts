@@ -4,6 +4,7 @@
  */
 import { ApiError, api, apiJson, byId, currentLang, departmentName, departmentsWithRole, downloadBlob, el, errorText, formatTime, initPage, onLanguageChange, setStatus, t } from './common.ts';
 import type { Dict } from './common.ts';
+import { openPresentation, PRESENT_TEXT } from './portal-present.ts';
 
 const DICT: Dict = {
   title: { 'zh-CN': '我的证照', en: 'My licences' },
@@ -90,7 +91,7 @@ const ACTING_KEY = 'licence-vault.actingFor';
 const KIND_KEY = 'licence-vault.holderKind';
 
 interface LicenceType { key: string; nameZh: string; nameEn: string; holderKind: string; sharingClass: string; fields: Array<{ name: string; labelZh: string; labelEn: string; disclosable: boolean }> }
-interface Licence { id: string; type: string; status: string; validFrom: string; validUntil: string | null; holder: { kind: string; name: string } }
+interface Licence { id: string; type: string; status: string; validFrom: string; validUntil: string | null; holder: { kind: string; name: string }; fields?: Record<string, unknown> }
 interface Consent { id: string; status: string; requester: string; purpose: { code: string; text: string }; licenceTypes: string[]; fields: string[]; validUntil: string; maxUses: number; uses: number; grantedByAgent: string | null }
 interface Appointment { id: string; status: string; agentId: string; agentName: string | null; scopes: string[]; validUntil: string }
 interface AccessItem { record: { id: string; at: string; requester: string; officialId: string; caseNumber: string; serviceItem: string; basisKind: string; result: string; reasonCode: string; licenceIds: string[] }; receipt: unknown }
@@ -149,11 +150,17 @@ function renderLicences(): void {
     preview.addEventListener('click', () => void downloadDocument(l.id, true));
     const receipt = el('button', { type: 'button', class: 'secondary' }, t('downloadReceipt'));
     receipt.addEventListener('click', () => void downloadReceipt(l.id));
+    // 亮证: only a licence in force is worth showing at a counter.
+    let present: HTMLButtonElement | null = null;
+    if (l.status === 'active') {
+      present = el('button', { type: 'button', class: 'present-button' }, t('present'));
+      present.addEventListener('click', () => void handle('licences-status', () => openPresentation(l, types.find((x) => x.key === l.type), auth)));
+    }
     return el('tr', { 'data-licence': l.id },
       cell(t('colLicence'), el('strong', {}, typeName(l.type)), el('br'), el('span', { class: 'mono small' }, l.id)),
       cell(t('colStatus'), el('span', { class: `pill ${l.status === 'active' ? 'good' : 'bad'}` }, t(`status.${l.status}`))),
       cell(t('colValid'), `${l.validFrom} – ${l.validUntil ?? '∞'}`),
-      cell(t('colActions'), pdf, preview, receipt),
+      cell(t('colActions'), present, pdf, preview, receipt),
     );
   })));
 }
@@ -405,7 +412,7 @@ function defaultUntil(days = 30): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-initPage(DICT);
+initPage({ ...DICT, ...PRESENT_TEXT });
 onLanguageChange(renderAll);
 byId<HTMLInputElement>('consent-until').value = defaultUntil();
 byId<HTMLInputElement>('agent-until').value = defaultUntil(365);
