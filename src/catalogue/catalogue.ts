@@ -30,6 +30,8 @@ export interface LicenceType {
   holderKind: HolderKind;
   sharingClass: SharingClass;
   defaultValidityYears: number | null;
+  /** The date field the validity starts from when the issuer gives no validFrom (a health certificate: the examination). */
+  validFromField: string | null;
   fields: FieldDefinition[];
   publicFields: string[];
   schema: Record<string, unknown>;
@@ -144,6 +146,10 @@ function describeType(schema: Record<string, unknown>, file: string): LicenceTyp
   const code = need('code');
   if (!/^[A-Z0-9]{2,8}$/.test(code)) throw new CatalogueError(`${file}: type code ${code} must be 2–8 of A–Z, 0–9`);
   const years = meta.defaultValidityYears;
+  const validFromField = meta.validFromField;
+  if (validFromField !== undefined && (typeof validFromField !== 'string' || properties[validFromField]?.format !== 'date')) {
+    throw new CatalogueError(`${file}: x-licence-type.validFromField must name a date property`);
+  }
   return {
     key: need('key'),
     code,
@@ -153,6 +159,7 @@ function describeType(schema: Record<string, unknown>, file: string): LicenceTyp
     holderKind,
     sharingClass: sharingClass as SharingClass,
     defaultValidityYears: typeof years === 'number' ? years : null,
+    validFromField: typeof validFromField === 'string' ? validFromField : null,
     fields,
     publicFields,
     schema,

@@ -103,8 +103,8 @@ export class LicenceService {
     }
 
     const holder = this.validateHolder(type, request.holder);
-    const validity = this.validateValidity(type, request.validFrom, request.validUntil);
     this.validateFields(type, request.fields);
+    const validity = this.validateValidity(type, request.validFrom ?? typeValidFrom(type, request.fields), request.validUntil);
 
     const serial = await this.deps.licences.allocateSerial(type.code, issuer);
     const id = formatLicenceId({ typeCode: type.code, issuerCode: issuer, serial, version: 1 });
@@ -438,6 +438,12 @@ export class LicenceService {
     if (errors.length > 0) throw DomainError.invalid('VALIDITY_INVALID', summarise(errors), errors);
     return { validFrom: from, validUntil: until };
   }
+}
+
+/** Where a type dates its validity from one of its own fields (a health certificate: the examination), that date. */
+function typeValidFrom(type: LicenceType, fields: Record<string, unknown> | undefined): string | undefined {
+  const value = type.validFromField ? fields?.[type.validFromField] : undefined;
+  return typeof value === 'string' ? value : undefined;
 }
 
 function requireIssuer(principal: Principal | null): string {

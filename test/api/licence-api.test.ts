@@ -156,6 +156,19 @@ describe('licence API (embedded defaults)', function () {
       const reinstate = await vault.request('POST', `/licences/${res.body.id}/status-changes`, { token: market, json: { action: 'reinstate', reason: 'no' } });
       expect(reinstate.status).to.equal(409);
     });
+
+    it('dates a health certificate given no start from its examination, not from the day it was issued', async () => {
+      const hrss = await vault.departmentToken(DEPARTMENTS.hrss);
+      const health = { type: 'health-certificate', holder: { id: HOLDERS.personA, name: '张𠮷' }, fields: { examinedOn: '2026-11-20', examiningInstitution: '朝阳区疾病预防控制中心', conclusion: '合格' } };
+      const res = await vault.request('POST', '/licences', { token: hrss, json: health });
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      expect(res.body.validFrom).to.equal('2026-11-20');
+      const explicit = await vault.request('POST', '/licences', { token: hrss, json: { ...health, validFrom: '2026-11-25' } });
+      expect(explicit.body.validFrom).to.equal('2026-11-25');
+      const bad = await vault.request('POST', '/licences', { token: hrss, json: { ...health, fields: { ...health.fields, examinedOn: '2026-02-30' } } });
+      expect(bad.status).to.equal(400);
+      expect(bad.body.errors.map((e: { field: string }) => e.field)).to.deep.equal(['fields.examinedOn']);
+    });
   });
 
   describe('authorisation', () => {
