@@ -291,7 +291,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
       }),
       ...authRoutes(tokens, [serviceKey, presentationKey], devIdp, devStaff ? { staff: devStaff, withProductionEngines: config.devIdpWithProductionEngines } : null),
       ...catalogueRoutes(catalogue, departments, serviceItems),
-      ...licenceRoutes(licences, new LicencePresentations({ licences, catalogue, departments, signingKey: presentationKey, issuer: config.publicBaseUrl, publicBaseUrl: config.publicBaseUrl, now: overrides.now }), metrics, config.publicBaseUrl),
+      ...licenceRoutes(licences, new LicencePresentations({ licences, catalogue, signingKey: presentationKey, publicBaseUrl: config.publicBaseUrl, now: overrides.now }), metrics, config.publicBaseUrl),
       ...transparencyRoutes(transparency, new LicenceCards({ licences: licenceStore, transparency, catalogue, departments, now: overrides.now }), () => fs.readFileSync(issuerCaPath, 'utf8')),
       ...consentRoutes(consents),
       ...holderRoutes(crosswalk),

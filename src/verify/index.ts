@@ -12,7 +12,7 @@ export { parseReceipt, parseLeafData } from './receipt.ts';
 export { headline, todayInChina, VERDICTS } from './verdict.ts';
 export type { Headline, Verdict, VerdictFacts } from './verdict.ts';
 export { presentationTokenFrom, verifyPresentation } from './presentation.ts';
-export type { PresentationCheck, PresentationClaims, PublicJwk } from './presentation.ts';
+export type { PresentationCheck, PresentationClaims, PresentationNames, PresentationWireClaims, PublicJwk } from './presentation.ts';
 export type { Receipt, ReceiptAnchor, LeafFields } from './receipt.ts';
 export { VerificationError, isVerificationError } from '../proofs/verification-error.ts';
 export type { VerificationErrorCode as VerificationCode } from '../proofs/verification-error.ts';

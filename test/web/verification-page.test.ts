@@ -429,7 +429,7 @@ describe('verification page: one verdict a clerk can act on', function () {
       const offline = await browsing.context.newPage();
       try {
         await offline.goto(`${vault.baseUrl}/app/verify.html`);
-        await offline.waitForFunction(() => localStorage.getItem('licence-vault.jwks') !== null);
+        await offline.waitForFunction(() => localStorage.getItem('licence-vault.jwks') !== null && localStorage.getItem('licence-vault.names') !== null);
         await browsing.context.setOffline(true);
         await offline.route('**', (r) => r.abort());
         await offline.getByLabel('Scanner input or pasted link').fill(verifyUrl);
@@ -442,6 +442,9 @@ describe('verification page: one verdict a clerk can act on', function () {
         const card = offline.locator('#licence-card');
         expect(await card.getByText('张*').isVisible()).to.equal(true);
         expect(await card.getByText('注册会计师').isVisible()).to.equal(true);
+        // The code carries codes only; the names come from the catalogue the page kept.
+        expect(await card.getByText('Chaoyang District Human Resources and Social Security Bureau').isVisible()).to.equal(true);
+        expect(await card.getByText('Qualification', { exact: true }).isVisible()).to.equal(true);
         expect(await card.locator('.watermark span').first().innerText()).to.equal('For 餐饮服务许可 only');
         await shootAll(offline, 'verify-presentation-offline');
         await setLang(offline, 'zh-CN');
@@ -475,7 +478,7 @@ describe('verification page: one verdict a clerk can act on', function () {
       }
       const [header, payload, signature] = token.split('.');
       const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8'));
-      claims.licence.holder.name = '王*';
+      claims.h = '王*';
       const forged = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
       await page.goto(`${vault.baseUrl}/app/verify.html#p=${forged}`);
       expect(await verdict()).to.equal('Not a genuine code — do not accept');

@@ -8,7 +8,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { consistencyProofSpan, headline, presentationTokenFrom, todayInChina, verifyLicence, verifyPresentation } from '../../src/verify/index.ts';
-import type { Headline, LedgerFacts, PresentationCheck, PublicJwk, Receipt, TrustPolicy, VerdictFacts, VerificationReport } from '../../src/verify/index.ts';
+import type { Headline, LedgerFacts, PresentationCheck, PresentationNames, PublicJwk, Receipt, TrustPolicy, VerdictFacts, VerificationReport } from '../../src/verify/index.ts';
 import { readLicenceMetadata } from '../../src/verify/pdf-metadata.ts';
 import { ApiError, api, apiJson } from './common.ts';
 
@@ -80,6 +80,7 @@ export interface Outcome {
 
 const TRUST_KEY = 'licence-vault.trust';
 const JWKS_KEY = 'licence-vault.jwks';
+const NAMES_KEY = 'licence-vault.names';
 
 function remembered<T>(key: string): T | null {
   try {
@@ -128,12 +129,29 @@ let jwks: PublicJwk[] = remembered<{ keys: PublicJwk[] }>(JWKS_KEY)?.keys ?? [];
 
 let keysLoading: Promise<boolean> | null = null;
 
-/** The service's published keys (presentations are signed with one): fetched at page load and kept. */
+/** The names of licence types, their fields and departments: a presentation carries only codes. */
+let names: PresentationNames | undefined = remembered<PresentationNames>(NAMES_KEY) ?? undefined;
+
+/**
+ * The service's published keys (presentations are signed with one) and the public catalogue's names:
+ * fetched at page load and kept, so a 亮证 code verifies and reads in words without the network.
+ */
 export function refreshKeys(): Promise<boolean> {
-  keysLoading ??= apiJson<{ keys: PublicJwk[] }>('GET', '/.well-known/jwks.json')
-    .then((set) => {
+  keysLoading ??= Promise.all([
+    apiJson<{ keys: PublicJwk[] }>('GET', '/.well-known/jwks.json'),
+    apiJson<{ items: PresentationNames['types'] }>('GET', '/licence-types').catch(() => null),
+    apiJson<{ items: PresentationNames['departments'] }>('GET', '/departments').catch(() => null),
+  ])
+    .then(([set, types, departments]) => {
       jwks = set.keys;
       localStorage.setItem(JWKS_KEY, JSON.stringify({ keys: set.keys }));
+      if (types && departments) {
+        names = {
+          types: types.items.map((t) => ({ code: t.code, key: t.key, nameZh: t.nameZh, nameEn: t.nameEn, fields: t.fields.map((f) => ({ name: f.name, labelZh: f.labelZh, labelEn: f.labelEn })) })),
+          departments: departments.items.map((d) => ({ code: d.code, nameZh: d.nameZh, nameEn: d.nameEn })),
+        };
+        localStorage.setItem(NAMES_KEY, JSON.stringify(names));
+      }
       return true;
     })
     .catch(() => false)
@@ -307,8 +325,9 @@ function asStatus(value: string): LicenceStatus | null {
 
 /** Verifies the token with the keys at hand (no network needed), then, when online, asks for fresh keys once if the key is unknown. */
 export async function checkPresentation(token: string): Promise<Outcome> {
-  let check = verifyPresentation(token, jwks);
-  if (!check.ok && check.reason === 'UNKNOWN_KEY' && (await refreshKeys())) check = verifyPresentation(token, jwks);
+  if (!names && keysLoading) await keysLoading; // a first visit: the names are on their way
+  let check = verifyPresentation(token, jwks, new Date(), names);
+  if (!check.ok && check.reason === 'UNKNOWN_KEY' && (await refreshKeys())) check = verifyPresentation(token, jwks, new Date(), names);
   if (!check.ok) {
     // A key we do not have, with no way to fetch it, says nothing about the code: "could not check".
     const offlineUnknown = check.reason === 'UNKNOWN_KEY' && jwks.length === 0;
