@@ -10,8 +10,8 @@
  * Ed25519 (already in the pure verifier through @noble/curves), and the JSON stays readable in an audit. What
  * makes a QR code hard to read across a counter is its size, so the claims are compact
  * (PresentationWireClaims: codes, not names — the type and the issuer are in the licence id, names and labels
- * come from the public catalogue — no kid, a short typ and jti): about 500 characters with two fields and a
- * purpose, a version-15 QR code, where spelling everything out took 1 368 (version 27). CBOR/COSE with
+ * come from the public catalogue — no kid, a short typ and jti): about 530 characters with two fields and a
+ * purpose, a version-16 QR code (level L), where spelling everything out took 1 368 (version 27). CBOR/COSE with
  * base45 would save about a third more, for two more encodings in the browser bundle.
  */
 import crypto from 'node:crypto';

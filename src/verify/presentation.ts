@@ -19,7 +19,7 @@ export interface PublicJwk {
 
 /**
  * The signed claims as they travel: compact, because a QR code a clerk's camera reads across a counter must
- * stay small (about 500 characters: a version-15 code, where the first, readable-JSON design needed version 27).
+ * stay small (about 530 characters: a version-16 code, where the first, readable-JSON design needed version 27).
  * Codes only — the type and the issuer are inside the licence id, their names and the field labels come
  * from the public catalogue (`GET /licence-types`, `GET /departments`), which the page keeps for offline use.
  */

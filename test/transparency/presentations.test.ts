@@ -48,7 +48,7 @@ describe('licence presentations (亮证)', function () {
     expect(purpose).to.equal('餐饮服务许可');
     expect(licence.issuer.nameZh).to.equal('朝阳区人力资源和社会保障局');
     expect(licence.type).to.include({ code: 'PQ', nameZh: '专业技术人员职业资格证书' });
-    // Small enough for a camera across a counter: about 500 characters, a version-15 QR code at level L.
+    // Small enough for a camera across a counter: about 530 characters, a version-16 QR code at level L.
     expect(res.body.verifyUrl.length).to.be.below(560);
     // Without the catalogue (a page that never saw it) the codes stand in for the names.
     const bare = verifyPresentation(token!, keys);
