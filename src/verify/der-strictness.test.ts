@@ -11,7 +11,7 @@ import { generateIssuerCa, issueDepartmentSigningCert } from '../pki/dev-pki.ts'
 import { parseSignedData } from './cms.ts';
 import { DerError, decodeDer, elements, rawBytes } from './der.ts';
 import { extractPdfSignature } from './pdf-signature.ts';
-import { pemToDer } from './test-fixtures.test-helpers.ts';
+import { pemToDer } from '../../test/support/verification-fixtures.ts';
 import { parseCertificate } from './x509.ts';
 
 const B = (...bytes: number[]): Uint8Array => Uint8Array.from(bytes);

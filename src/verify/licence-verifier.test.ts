@@ -5,8 +5,8 @@ import { base64Encode, generateCheckpointSigner, signCheckpoint } from '../proof
 import { consistencyProofSpan, verifyLicence } from './licence-verifier.ts';
 import type { CheckName, CheckOutcome, LedgerFacts, Receipt, VerificationReport } from './licence-verifier.ts';
 import { extractPdfSignature, parsePdfDate } from './pdf-signature.ts';
-import { ORIGIN, buildLog, leafFor, makeFixtures, pemToDer, sha256Hex } from './test-fixtures.test-helpers.ts';
-import type { Fixtures } from './test-fixtures.test-helpers.ts';
+import { ORIGIN, buildLog, leafFor, makeFixtures, pemToDer, sha256Hex } from '../../test/support/verification-fixtures.ts';
+import type { Fixtures } from '../../test/support/verification-fixtures.ts';
 
 const ALL: CheckName[] = ['signature', 'issuer', 'documentHash', 'inclusion', 'checkpoint', 'anchor', 'status'];
 

@@ -6,15 +6,15 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 
-import { generateIssuerCa, issueDepartmentSigningCert } from '../pki/dev-pki.ts';
-import type { CaMaterial, SigningMaterial } from '../pki/dev-pki.ts';
-import { DEFAULT_FONT_PATHS, loadFontChain } from '../pdf/fonts.ts';
-import { signPdfPades } from '../pdf/pades.ts';
-import { renderLicencePdf, renderSignedLicencePdf } from '../pdf/render-licence.ts';
-import { sampleLicenceInput } from '../pdf/sample-input.ts';
-import { base64Encode, generateCheckpointSigner, signCheckpoint } from '../proofs/checkpoint.ts';
-import { CompactRange, buildConsistencyProof, buildInclusionProof, hashLeaf } from '../proofs/merkle.ts';
-import type { LedgerFacts, Receipt, TrustPolicy } from './licence-verifier.ts';
+import { generateIssuerCa, issueDepartmentSigningCert } from '../../src/pki/dev-pki.ts';
+import type { CaMaterial, SigningMaterial } from '../../src/pki/dev-pki.ts';
+import { DEFAULT_FONT_PATHS, loadFontChain } from '../../src/pdf/fonts.ts';
+import { signPdfPades } from '../../src/pdf/pades.ts';
+import { renderLicencePdf, renderSignedLicencePdf } from '../../src/pdf/render-licence.ts';
+import { sampleLicenceInput } from '../../src/pdf/sample-input.ts';
+import { base64Encode, generateCheckpointSigner, signCheckpoint } from '../../src/proofs/checkpoint.ts';
+import { CompactRange, buildConsistencyProof, buildInclusionProof, hashLeaf } from '../../src/proofs/merkle.ts';
+import type { LedgerFacts, Receipt, TrustPolicy } from '../../src/verify/licence-verifier.ts';
 
 export const ORIGIN = 'licence-vault.test/licences';
 
