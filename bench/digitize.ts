@@ -1,5 +1,13 @@
 /**
- * Digitization figures (issue 5): issued rows per second for a clean manifest of BENCH_DIGITIZE_ROWS
+ * Digitization figures. Issue 19 (the default): digitized rows per second of one API job shared by 1, 2 and
+ * 3 service processes on one PostgreSQL database and the S3 gateway (BENCH_DIGITIZE_ROWS clean rows, default
+ * 1 500, each with a ~200 KB JPEG scan, BENCH_DIGITIZE_PROCESSES default "1,2,3",
+ * BENCH_DIGITIZE_RENDER_WORKERS per process, default 2), against the machine's ceiling: render + sign of one
+ * digitized licence (sampleDigitizedLicenceInput with that scan), measured in the same run, times the cores.
+ * Shown: rows/s, share of the ceiling, machine CPU per digitized row (every process: the services,
+ * PostgreSQL, Ceph) ÷ render + sign, and bytes per digitized PDF.
+ *
+ * Issue 5 (BENCH_DIGITIZE_IN_PROCESS=true): issued rows per second for a clean manifest of BENCH_DIGITIZE_ROWS
  * (default 10 000) business-licence rows, without (a ~400-byte JPEG) and with a ~200 KB JPEG scan, with
  * one and two render workers; and peak RSS of whole runs at BENCH_DIGITIZE_RSS_ROWS (default
  * "10000,100000") rows, each in its own child process so the peak is that run's alone.
@@ -36,7 +44,11 @@ import { openTestDatabase, postgresUnavailableReason } from '../test/support/dat
 import { loadScan } from '../src/digitize/scan-reader.ts';
 import { DEFAULT_FONT_PATHS, loadFontChain } from '../src/pdf/fonts.ts';
 import { renderSignedLicencePdf } from '../src/pdf/render-licence.ts';
-import { sampleLicenceInput } from '../src/pdf/sample-input.ts';
+import { sampleDigitizedLicenceInput, sampleLicenceInput } from '../src/pdf/sample-input.ts';
+import { loadS3TestConfig } from '../test/support/s3-test-config.ts';
+import { departmentToken, freePort, ServiceProcess, sleep } from '../test/support/service-process.ts';
+import { DEPARTMENTS } from '../test/support/test-vault.ts';
+import { zipStore } from '../test/support/zip.ts';
 import { generateIssuerCa, issueDepartmentSigningCert } from '../src/pki/dev-pki.ts';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -310,10 +322,149 @@ function runChild(manifest: string, scansDir: string, workers: number, rows: num
   });
 }
 
+// --- issue 19: one job shared by 1, 2 and 3 service processes on PostgreSQL + S3 ----------------------
+
+/**
+ * CPU ms so far of the machine's processes by group: the given service pids, PostgreSQL, Ceph (monitor, OSD,
+ * gateway), and everything else (another session's work on this shared machine shows up there). Processes
+ * that exited during the run are missed (PostgreSQL backends live as long as the pools' connections).
+ */
+function cpuByGroup(servicePids: number[], since?: Map<number, { group: string; ms: number }>): { groups: { services: number; postgres: number; ceph: number; other: number }; byPid: Map<number, { group: string; ms: number }> } {
+  const groups = { services: 0, postgres: 0, ceph: 0, other: 0 };
+  const byPid = new Map<number, { group: string; ms: number }>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, USER_HZ 100
+    const pid = Number(entry);
+    const group = servicePids.includes(pid) ? 'services' : comm === 'postgres' ? 'postgres' : /^(ceph-|radosgw)/.test(comm) ? 'ceph' : 'other';
+    byPid.set(pid, { group, ms });
+    // Per process, since the first sample (a process started since counts from zero; one that exited is lost).
+    groups[group as keyof typeof groups] += ms - (since?.get(pid)?.ms ?? 0);
+  }
+  return { groups, byPid };
+}
+
+const REPLICAS_PUBLIC_BASE_URL = 'http://bench-digitize.licence-vault.test';
+
+/** CPU ms of render + sign for one digitized licence with this scan (sampleDigitizedLicenceInput), after warm-up. */
+async function digitizedRenderSignMs(scanFile: string): Promise<number> {
+  const fonts = loadFontChain(DEFAULT_FONT_PATHS);
+  const ca = await generateIssuerCa({ commonName: 'Bench CA', organization: 'Bench' });
+  const signer = await issueDepartmentSigningCert(ca, { commonName: 'Bench', organization: 'Bench', departmentCode: '111101050000100149' });
+  const scan = await loadScan(scanFile);
+  let serial = 0;
+  const renderOne = () =>
+    renderSignedLicencePdf(
+      sampleDigitizedLicenceInput({ licenceId: `BL.111101050000100149.${String(serial++).padStart(10, '0')}.01.7`, scans: [{ fileName: scan.fileName, sha256: scan.sha256, images: scan.pages }] }),
+      fonts, signer, { signingTime: new Date() },
+    );
+  for (let i = 0; i < 20; i++) await renderOne();
+  const c0 = process.cpuUsage();
+  const n = 40;
+  for (let i = 0; i < n; i++) await renderOne();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000 / n;
+}
+
+/** One API job of `rows` rows run by `processes` service processes on a fresh PostgreSQL database and S3. */
+async function sharedJobRun(opts: { processes: number; rows: number; manifest: string; scansZip: Uint8Array; s3: { endpoint: string; accessKey: string; secretKey: string; bucket: string; region: string }; renderWorkers: string }) {
+  const db = await openTestDatabase('postgres', { migrate: false });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lv-bench-digitize-replicas-'));
+  const services: ServiceProcess[] = [];
+  try {
+    const env = { S3_ENDPOINT: opts.s3.endpoint, S3_ACCESS_KEY: opts.s3.accessKey, S3_SECRET_KEY: opts.s3.secretKey, S3_BUCKET: opts.s3.bucket, S3_REGION: opts.s3.region, RENDER_WORKERS: opts.renderWorkers, LOG_LEVEL: 'warn' };
+    for (let i = 0; i < opts.processes; i++) services.push(await ServiceProcess.start({ dataDir, databaseUrl: db.url!, port: await freePort(), publicBaseUrl: REPLICAS_PUBLIC_BASE_URL, env }));
+    const baseUrl = services[0]!.baseUrl;
+    const token = await departmentToken(baseUrl, dataDir, DEPARTMENTS.market, REPLICAS_PUBLIC_BASE_URL);
+    const form = new FormData();
+    form.set('manifest', new Blob([fs.readFileSync(opts.manifest)]), 'manifest.csv');
+    form.set('scans', new Blob([Buffer.from(opts.scansZip)]), 'scans.zip');
+    const loadBefore = load();
+    const pids = services.map((s) => s.pid);
+    const g0 = cpuByGroup(pids).byPid;
+    const m0 = machineBusyMs();
+    const t0 = performance.now();
+    const submitted = await fetch(`${baseUrl}/digitize/jobs`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    if (submitted.status !== 202) throw new Error(`job not accepted: ${submitted.status} ${await submitted.text()}`);
+    const jobId = ((await submitted.json()) as { id: string }).id;
+    let job: { state: string; summary: { issued: number; alreadyDone: number; rows: number } | null; error: string | null };
+    for (;;) {
+      await sleep(200);
+      job = (await (await fetch(`${baseUrl}/digitize/jobs/${jobId}`, { headers: { authorization: `Bearer ${token}` } })).json()) as typeof job;
+      if (job.state === 'done' || job.state === 'failed') break;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const machineCpuMs = machineBusyMs() - m0;
+    const { groups } = cpuByGroup(pids, g0);
+    if (job.state !== 'done') throw new Error(`job ${job.state}: ${job.error}`);
+    const docs = await db.db('licences').whereNotNull('provenance').select(db.db.raw('count(*) as n, avg(document_size) as bytes')).first();
+    return { seconds, machineCpuMs, groups, issued: job.summary!.issued, documents: Number(docs.n), bytesPerPdf: Math.round(Number(docs.bytes)), loadBefore, loadAfter: load() };
+  } finally {
+    await Promise.all(services.map((s) => s.stop()));
+    await db.dispose().catch(() => undefined);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function sharedJobBench(results: Record<string, unknown>) {
+  const postgresMissing = await postgresUnavailableReason();
+  const s3 = await loadS3TestConfig();
+  if (postgresMissing || 'skipReason' in s3) {
+    console.log(`digitization on PostgreSQL + S3 SKIPPED: ${postgresMissing ?? (s3 as { skipReason: string }).skipReason}`);
+    return;
+  }
+  const rows = Number(process.env.BENCH_DIGITIZE_ROWS ?? 1500);
+  const processCounts = (process.env.BENCH_DIGITIZE_PROCESSES ?? '1,2,3').split(',').map(Number).filter((n) => n > 0);
+  const renderWorkers = process.env.BENCH_DIGITIZE_RENDER_WORKERS ?? String(Math.min(2, os.cpus().length));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lv-bench-digitize-shared-'));
+  try {
+    const scan = await makeScanJpeg();
+    const scanFile = path.join(dir, 'scan-200k.jpg');
+    fs.writeFileSync(scanFile, scan);
+    const manifest = path.join(dir, 'manifest.csv');
+    writeCleanManifest(manifest, rows, 'scan-200k.jpg');
+    const scansZip = zipStore([{ name: 'scan-200k.jpg', bytes: new Uint8Array(scan) }]);
+    const cores = os.cpus().length;
+    const renderSignMs = +(await digitizedRenderSignMs(scanFile)).toFixed(2);
+    const ceiling = +((cores * 1000) / renderSignMs).toFixed(1);
+    console.log(`render + sign of one digitized licence (sampleDigitizedLicenceInput, ${scan.length} B JPEG scan): ${renderSignMs} CPU ms → ceiling on ${cores} cores ${ceiling} rows/s; load ${load().join(' ')}`);
+    const table: Array<Record<string, unknown>> = [];
+    for (const processes of processCounts) {
+      const r = await sharedJobRun({ processes, rows, manifest, scansZip, s3, renderWorkers });
+      const rowsPerSecond = +(r.documents / r.seconds).toFixed(1);
+      const machineCpuMsPerRow = +(r.machineCpuMs / r.documents).toFixed(1);
+      const row = {
+        processes, renderWorkersEach: Number(renderWorkers), rows, digitized: r.documents, seconds: +r.seconds.toFixed(1), rowsPerSecond,
+        ofCeiling: +(rowsPerSecond / ceiling).toFixed(3), machineCpuMsPerRow, cpuPerRowOverRenderSign: +(machineCpuMsPerRow / renderSignMs).toFixed(2),
+        servicesCpuMsPerRow: +(r.groups.services / r.documents).toFixed(1), postgresCpuMsPerRow: +(r.groups.postgres / r.documents).toFixed(1),
+        cephCpuMsPerRow: +(r.groups.ceph / r.documents).toFixed(1), otherCpuMsPerRow: +(r.groups.other / r.documents).toFixed(1),
+        bytesPerPdf: r.bytesPerPdf, load1mBefore: r.loadBefore[0], load1mAfter: r.loadAfter[0],
+      };
+      table.push(row);
+      console.log(`  ${processes} process(es): ${rowsPerSecond} rows/s (${(100 * row.ofCeiling).toFixed(0)}% of the ceiling), machine ${machineCpuMsPerRow} CPU ms per row = ${row.cpuPerRowOverRenderSign}× render + sign (services ${row.servicesCpuMsPerRow}, PostgreSQL ${row.postgresCpuMsPerRow}, Ceph ${row.cephCpuMsPerRow}, other ${row.otherCpuMsPerRow}), ${r.bytesPerPdf} B per PDF, load ${r.loadAfter.join(' ')}`);
+    }
+    console.log(`One digitization job (${rows} clean business-licence rows, ~200 KB JPEG each) shared by N service processes on one PostgreSQL + the S3 gateway (wall time from upload to done; machine CPU counts every process on the ${cores} shared cores: services, PostgreSQL, Ceph):`);
+    console.table(table);
+    results.digitizeShared = { rows, scanBytes: scan.length, renderSignCpuMsPerDigitizedLicence: renderSignMs, ceilingRowsPerSecond: ceiling, cores, runs: table };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // --- the section -------------------------------------------------------------------------------------
 
 export async function digitizeBench(results: Record<string, unknown>) {
   console.log('\n— digitization —');
+  await sharedJobBench(results);
+  if (process.env.BENCH_DIGITIZE_IN_PROCESS !== 'true') return;
   const rows = Number(process.env.BENCH_DIGITIZE_ROWS ?? 10_000);
   const rssRows = (process.env.BENCH_DIGITIZE_RSS_ROWS ?? '10000,100000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
   const rssScan = (process.env.BENCH_DIGITIZE_RSS_SCAN ?? 'jpeg200k') === 'tiny' ? 'tiny' : 'jpeg200k';

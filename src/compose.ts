@@ -232,7 +232,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
 
   const digitizeJobs = new DigitizeJobs({
     db, licences, catalogue, missingGlyphs: (t) => documents.missingGlyphs(t), objects,
-    jobsDir: path.join(config.dataDir, 'digitize-jobs'), logger: logger.child({ component: 'digitize-jobs' }),
+    logger: logger.child({ component: 'digitize-jobs' }),
   });
 
   const app = await createApp({
@@ -259,7 +259,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
       handler: multipartUpload({
         authenticate,
         mayUpload: (principal) => hasRole(principal, 'issuer'),
-        target: () => digitizeJobs.newJobDir(),
+        target: () => digitizeJobs.newUpload(),
         files: {
           manifest: { storeAs: (name) => (name.toLowerCase().endsWith('.jsonl') ? 'manifest.jsonl' : 'manifest.csv'), maxBytes: 512 * 1024 * 1024 },
           scans: { storeAs: () => 'scans.zip', maxBytes: 8 * 1024 ** 3 },

@@ -10,6 +10,7 @@ import { loadConfig } from '../config/config.ts';
 import { digitize } from '../digitize/digitize-pipeline.ts';
 import type { DigitizeSummary } from '../digitize/digitize-pipeline.ts';
 import type { ManifestEncoding } from '../digitize/manifest-reader.ts';
+import { isCenturyPivot } from '../digitize/historic-dates.ts';
 import { LicenceTypeCatalogue } from '../catalogue/catalogue.ts';
 import { createLogger } from '../observability/logger.ts';
 
@@ -21,6 +22,8 @@ export interface DigitizeCommandOptions {
   department?: string;
   concurrency?: string;
   progress?: boolean;
+  /** Two-digit years yy ≤ this are 20yy, the others 19yy (see src/digitize/manifest-format.md). */
+  centuryPivot?: string;
 }
 
 /** Counts data rows cheaply for the progress bar's total and ETA (a streaming pass, flat memory). */
@@ -39,8 +42,18 @@ export async function runDigitize(manifest: string, opts: DigitizeCommandOptions
     process.stderr.write(`error: scans directory ${opts.scans} not found\n`);
     return 1;
   }
+  let centuryPivot: number | undefined;
+  if (opts.centuryPivot !== undefined) {
+    centuryPivot = /^\d{1,2}$/.test(opts.centuryPivot.trim()) ? Number(opts.centuryPivot.trim()) : NaN;
+    if (!isCenturyPivot(centuryPivot)) {
+      process.stderr.write(`error: --century-pivot takes a two-digit year 0–99 (two-digit years up to it are read as 20yy, the others as 19yy), not ${JSON.stringify(opts.centuryPivot)}\n`);
+      return 1;
+    }
+  }
   const config = loadConfig({ ...process.env, ANCHORER_ENABLED: 'false' });
   const vault = await createVault(config, { logger: createLogger(process.env.LOG_LEVEL ?? 'warn') });
+  // This process digitizes its own manifest and exits: it takes no API job's work from the shared queue.
+  await vault.digitizeJobs.stop();
   const total = await countLines(manifest);
   const showBar = opts.progress !== false && process.stderr.isTTY;
   const bar = new cliProgress.SingleBar(
@@ -62,6 +75,7 @@ export async function runDigitize(manifest: string, opts: DigitizeCommandOptions
         dryRun: opts.dryRun,
         department: opts.department,
         concurrency: opts.concurrency ? Number(opts.concurrency) : undefined,
+        centuryPivot,
         onProgress: (p) => {
           const rate = (p.processed / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1);
           if (showBar) bar.update(p.processed, { rate, issued: p.issued, errors: p.errors });

@@ -65,6 +65,7 @@ program
   .option('--error-report <file>', 'where to write the error report CSV (default: <manifest>.errors.csv)')
   .option('--department <code>', 'act only as this issuing department')
   .option('--concurrency <n>', 'rows in flight (default 8)')
+  .option('--century-pivot <yy>', 'read two-digit years (98.3.5): yy up to this are 20yy, the others 19yy; without it such dates are refused')
   .option('--no-progress', 'no progress bar')
   .action(async (manifest: string, opts: Record<string, unknown>) => {
     const { runDigitize } = await import('./digitize-command.ts');

@@ -5,13 +5,31 @@
  *   1998-03-05  1998/3/5  1998.03.05  19980305  1998年3月5日  1998年03月05号
  *   一九九八年三月五日  二〇〇三年十二月一日  二零零三年十二月廿一日  (元月 = January)
  *   an ISO date followed by a midnight time as spreadsheets export it: `1998-03-05 00:00:00`, `1998-03-05T00:00:00Z`
- * The separator of a `Y-M-D` form must be the same twice. Two-digit years are refused (ambiguous), and so
- * is every date that does not exist (`1999-02-30`) or lies outside 1900–2199.
+ * The separator of a `Y-M-D` form must be the same twice. Every date that does not exist (`1999-02-30`) or
+ * lies outside 1900–2199 is refused.
+ *
+ * Two-digit years (`98.3.5`, `98-03-05`, `98/3/5`, `98年3月5日`, `九八年三月五日`) say nothing of their century:
+ * they are refused, with a reason that names the ambiguity and the option, unless the caller gives a
+ * century pivot P (0–99): a year yy ≤ P is read as 20yy, a year above it as 19yy (P = 30: `98` → 1998,
+ * `05` → 2005), the convention of spreadsheet programs and of POSIX strptime's `%y` (pivot 68). A date read
+ * that way is flagged (`twoDigitYear`), so the caller keeps the original text beside the normalised date.
  */
 import { calendarDateProblem } from '../identity/dates.ts';
 import { normaliseIdentifierInput } from '../identity/normalise.ts';
 
-export type HistoricDateResult = { ok: true; value: string } | { ok: false; reason: string };
+export type HistoricDateResult = { ok: true; value: string; twoDigitYear?: true } | { ok: false; reason: string };
+
+export interface HistoricDateOptions {
+  /** Two-digit years yy ≤ centuryPivot are 20yy, the others 19yy; without it they are refused. */
+  centuryPivot?: number;
+}
+
+/** How the option is named where a person sets it (CLI flag, API form field), for the refusal's reason. */
+export const CENTURY_PIVOT_OPTION = '--century-pivot <yy> (API: the centuryPivot form field)';
+
+export function isCenturyPivot(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 99;
+}
 
 /** Words that mean "no expiry" in a validity-until column (营业期限: 长期). */
 export const NO_EXPIRY_WORDS: readonly string[] = ['长期', '長期', '永久', '无固定期限', '無固定期限', '不限期'];
@@ -24,8 +42,9 @@ const CN_DIGITS: Record<string, number> = {
 const MIN_YEAR = 1900;
 const MAX_YEAR = 2199;
 
-export function parseHistoricDate(input: string): HistoricDateResult {
+export function parseHistoricDate(input: string, options: HistoricDateOptions = {}): HistoricDateResult {
   const original = input;
+  if (options.centuryPivot !== undefined && !isCenturyPivot(options.centuryPivot)) throw new RangeError(`century pivot must be a whole number 0–99, got ${String(options.centuryPivot)}`);
   // Half-width digits and punctuation (full-width ／．－ and ideographic space); ASCII upper-case.
   const s = normaliseIdentifierInput(input.normalize('NFC')).replace(/\s+/g, ' ');
   if (s === '') return { ok: false, reason: 'is empty' };
@@ -42,6 +61,27 @@ export function parseHistoricDate(input: string): HistoricDateResult {
     if (year === null || month === null || day === null) return { ok: false, reason: `${JSON.stringify(original)} is not a date` };
     [y, m, d] = [String(year), String(month), String(day)];
   }
+  let twoDigitYear = false;
+  if (!match) {
+    // Two-digit years: recognised only to be refused with a useful reason, or read with the century pivot.
+    const short =
+      /^(\d{2})([-/.])(\d{1,2})\2(\d{1,2})$/.exec(s) ??
+      /^(\d{2}) ?年 ?(\S{1,3}) ?月 ?(\S{1,3}) ?[日号號]$/u.exec(s) ??
+      /^([〇零○O一壹二贰貳两三叁參四肆五伍六陆陸七柒八捌九玖]{2}) ?年 ?(\S{1,3}) ?月 ?(\S{1,3}) ?[日号號]$/u.exec(s);
+    if (short) {
+      const yy = twoDigits(short[1]!);
+      const [month, day] = short[2] === '-' || short[2] === '/' || short[2] === '.' ? [short[3]!, short[4]!] : [short[2]!, short[3]!];
+      const mm = month === '元' ? 1 : chineseSmallNumber(month);
+      const dd = chineseSmallNumber(day);
+      if (yy !== null && mm !== null && dd !== null) {
+        if (options.centuryPivot === undefined) {
+          return { ok: false, reason: `${JSON.stringify(original)} has a two-digit year (${String(yy).padStart(2, '0')}), which could be 19${String(yy).padStart(2, '0')} or 20${String(yy).padStart(2, '0')}: give the century pivot to read it (${CENTURY_PIVOT_OPTION}), or write the year in full` };
+        }
+        [y, m, d] = [String((yy <= options.centuryPivot ? 2000 : 1900) + yy), String(mm), String(dd)];
+        twoDigitYear = true;
+      }
+    }
+  }
   if (y === undefined || m === undefined || d === undefined) {
     return { ok: false, reason: `${JSON.stringify(original)} is not a date in a recognised format (e.g. 1998-03-05, 1998年3月5日, 一九九八年三月五日)` };
   }
@@ -50,7 +90,21 @@ export function parseHistoricDate(input: string): HistoricDateResult {
   if (problem !== null) return { ok: false, reason: `${JSON.stringify(original)} is not a real calendar date: ${problem}` };
   const year = Number(y);
   if (year < MIN_YEAR || year > MAX_YEAR) return { ok: false, reason: `${JSON.stringify(original)}: year ${year} is outside ${MIN_YEAR}–${MAX_YEAR}` };
-  return { ok: true, value: `${yyyymmdd.slice(0, 4)}-${yyyymmdd.slice(4, 6)}-${yyyymmdd.slice(6, 8)}` };
+  const value = `${yyyymmdd.slice(0, 4)}-${yyyymmdd.slice(4, 6)}-${yyyymmdd.slice(6, 8)}`;
+  return twoDigitYear ? { ok: true, value, twoDigitYear: true } : { ok: true, value };
+}
+
+/** Two characters, each a digit or a Chinese digit (98, 九八, 〇五). */
+function twoDigits(text: string): number | null {
+  const chars = Array.from(text);
+  if (chars.length !== 2) return null;
+  let out = 0;
+  for (const ch of chars) {
+    const v = ch >= '0' && ch <= '9' ? Number(ch) : CN_DIGITS[ch];
+    if (v === undefined) return null;
+    out = out * 10 + v;
+  }
+  return out;
 }
 
 /** Four characters, each a digit or a Chinese digit (一九九八, 二〇〇三, 二零零三; a handwritten-style Latin O counts as 〇). */

@@ -60,7 +60,13 @@ export interface DigitizeRow {
   archiveLocation: string;
   reviewingClerk: string;
   aliases: { oldRegistrationNumber?: string };
-  /** Hex SHA-256 of the canonical (RFC 8785) JSON of every other property except holder.idOriginal. */
+  /**
+   * The text of every date that was read with the century pivot (a two-digit year), by column
+   * (`original_issue_date`, `valid_from`, `valid_until`, `fields.<name>`): kept beside the normalised date, as
+   * the original ID is. Empty when no date needed the pivot.
+   */
+  dateOriginals: Record<string, string>;
+  /** Hex SHA-256 of the canonical (RFC 8785) JSON of every other property except holder.idOriginal and dateOriginals. */
   contentSha256: string;
 }
 
@@ -74,6 +80,8 @@ export interface NormaliseContext {
   scanExists?(name: string): boolean;
   /** "Today" for future-date checks (default: now), taken in China Standard Time. */
   today?: Date;
+  /** Reads two-digit years: yy ≤ pivot is 20yy, otherwise 19yy (see historic-dates.ts); without it they are refused. */
+  centuryPivot?: number;
 }
 
 /** Columns that must be non-empty (EMPTY_REQUIRED); `scans` is checked separately (MISSING_SCAN). */
@@ -161,9 +169,15 @@ export function normaliseRow(raw: Record<string, unknown>, ctx: NormaliseContext
 
   // Dates.
   const today = isoFromYyyymmdd(chinaDateString(ctx.today ?? new Date()));
+  const dateOriginals: Record<string, string> = {};
+  const readDate = (field: string, value: string) => {
+    const parsed = parseHistoricDate(value, { centuryPivot: ctx.centuryPivot });
+    if (parsed.ok && parsed.twoDigitYear) dateOriginals[field] = value;
+    return parsed;
+  };
   const date = (col: 'original_issue_date' | 'valid_from'): string | null => {
     if (text[col] === '') return null;
-    const parsed = parseHistoricDate(text[col]!);
+    const parsed = readDate(col, text[col]!);
     if (!parsed.ok) {
       err(col, 'BAD_DATE', parsed.reason);
       return null;
@@ -179,7 +193,7 @@ export function normaliseRow(raw: Record<string, unknown>, ctx: NormaliseContext
   let validUntilOk = true;
   const untilText = text.valid_until!;
   if (untilText !== '' && !NO_EXPIRY_WORDS.includes(untilText)) {
-    const parsed = parseHistoricDate(untilText);
+    const parsed = readDate('valid_until', untilText);
     if (parsed.ok) validUntil = parsed.value;
     else {
       validUntilOk = false;
@@ -202,7 +216,7 @@ export function normaliseRow(raw: Record<string, unknown>, ctx: NormaliseContext
     for (const [fieldName, value] of Object.entries(fields)) {
       if (typeof value !== 'string') continue;
       if (dateFields.has(fieldName)) {
-        const parsed = parseHistoricDate(value);
+        const parsed = readDate(`fields.${fieldName}`, value);
         if (parsed.ok) fields[fieldName] = parsed.value;
         else {
           badDates.add(fieldName);
@@ -272,7 +286,7 @@ export function normaliseRow(raw: Record<string, unknown>, ctx: NormaliseContext
   const contentSha256 = sha256Hex(canonicalJson(content) ?? '');
   return {
     ok: true,
-    row: { ...content, holder: { ...content.holder, idOriginal }, contentSha256 },
+    row: { ...content, holder: { ...content.holder, idOriginal }, dateOriginals, contentSha256 },
   };
 }
 

@@ -11,6 +11,7 @@
  * `sha256` is always over the original file bytes: that is the hash the chain of custody records.
  */
 import { sha256Hex } from '../hashing/sha256.ts';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PDFDocument } from 'pdf-lib';
@@ -92,6 +93,21 @@ export async function loadScan(filePath: string, options: { maxBytes?: number } 
     await handle.close();
   }
   return decodeScan(fileName, bytes);
+}
+
+/** Where a batch's scans come from: a directory (the CLI) or the uploaded zip in the object store (API jobs). */
+export interface ScanSource {
+  /** Whether a scan of that name was given, for MISSING_SCAN before anything is loaded. */
+  exists(name: string): boolean;
+  /** Loads and checks one scan; a missing, corrupt, too large or unsupported one is a ScanError. */
+  load(name: string): Promise<LoadedScan>;
+}
+
+export function scansInDirectory(dir: string): ScanSource {
+  return {
+    exists: (name) => existsSync(path.join(dir, name)),
+    load: (name) => loadScan(path.join(dir, name)),
+  };
 }
 
 /** Same as loadScan for bytes already in memory (e.g. from an uploaded zip). */

@@ -25,7 +25,7 @@ describe('multipart uploads', () => {
       target: () => {
         const dir = fs.mkdtempSync(path.join(root, 'job-'));
         dirs.push(dir);
-        return { id: path.basename(dir), dir };
+        return { id: path.basename(dir), open: (name: string) => fs.createWriteStream(path.join(dir, name)), discard: async () => fs.rmSync(dir, { recursive: true, force: true }) };
       },
       files: { manifest: { storeAs: () => 'manifest.csv', maxBytes: 10 }, scans: { storeAs: () => 'scans.zip', maxBytes: 1000 } },
     }));

@@ -1,17 +1,21 @@
 /**
- * multipart/form-data uploads (busboy, streaming to disk): only for routes that take files, only after
- * the bearer token checked out, with per-file size limits. The parsed body is the form fields plus each
- * file's stored name, so openapi-backend validates it like any other body.
+ * multipart/form-data uploads (busboy, streaming each file to where the route's target puts it, e.g. the
+ * object store): only for routes that take files, only after the bearer token checked out, with per-file
+ * size limits. The parsed body is the form fields plus each file's stored name, so openapi-backend
+ * validates it like any other body.
  */
-import fs from 'node:fs';
 import path from 'node:path';
+import type { Writable } from 'node:stream';
 import busboy from 'busboy';
 import type { NextFunction, Request, Response } from 'express';
 import { ApiProblem } from './problem.ts';
 
 export interface UploadTarget {
   id: string;
-  dir: string;
+  /** Where one file of the upload goes: its 'close' after 'finish' means stored, an 'error' means not. */
+  open(storedName: string): Writable;
+  /** Removes whatever the upload stored (the request was refused). */
+  discard(): Promise<void>;
 }
 
 export function multipartUpload<P>(opts: {
@@ -36,11 +40,11 @@ export function multipartUpload<P>(opts: {
     // Whatever refuses the request after this point (validation, the handler), its files go with it: only
     // an accepted upload (2xx) is kept for the job that will read it.
     res.on('close', () => {
-      if (res.statusCode >= 300) fs.rmSync(target.dir, { recursive: true, force: true });
+      if (res.statusCode >= 300) target.discard().catch(() => undefined); // best effort: nothing refers to these files
     });
-    const body: Record<string, unknown> = { upload: target };
+    const body: Record<string, unknown> = { upload: { id: target.id } };
     const writes: Array<Promise<void>> = [];
-    const outs = new Set<fs.WriteStream>();
+    const outs = new Set<Writable>();
     let failure: ApiProblem | null = null;
     let settled = false;
     const settle = (error?: unknown) => {
@@ -81,7 +85,7 @@ export function multipartUpload<P>(opts: {
       const stored = spec.storeAs(path.basename(info.filename || name));
       body[name] = stored;
       let size = 0;
-      const out = fs.createWriteStream(path.join(target.dir, stored));
+      const out = target.open(stored);
       outs.add(out);
       stream.on('data', (chunk: Buffer) => {
         size += chunk.length;

@@ -17,6 +17,8 @@ export interface DigitizedProvenance {
   holderIdOriginal: string;
   aliases: Record<string, string>;
   scans: Array<{ fileName: string; sha256: string; mediaType: string }>;
+  /** Dates the manifest wrote with a two-digit year, read with the batch's century pivot: column → text as written. */
+  dateOriginals?: Record<string, string>;
 }
 
 export interface Licence {

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { openTestDatabase, skipUnlessAvailable } from '../support/databases.ts';
 import type { TestDatabase } from '../support/databases.ts';
-import { assertLicenceLogConsistent } from '../support/log-consistency.ts';
+import { ACCESS_LOG_ORIGIN, assertLicenceLogConsistent, LICENCE_LOG_ORIGIN } from '../support/log-consistency.ts';
 import { generateMessyManifest } from './messy-manifest-generator.ts';
 
 describe('digitization survives kill -9', function () {
@@ -46,7 +46,7 @@ describe('digitization survives kill -9', function () {
   const runCli = (manifest: string, scans: string, kill: { afterProgress: boolean; afterMs: number } | null) =>
     new Promise<{ code: number | null; signal: string | null; stdout: string }>((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'digitize', manifest, '--scans', scans, '--no-progress', '--error-report', path.join(dir, 'errors.csv')], {
-        env: childEnvironment({ DATABASE_URL: t.url!, DATA_DIR: path.join(dir, 'data'), SEED_DEV_DATA: 'true', RENDER_WORKERS: '2', LOG_LEVEL: 'silent' }),
+        env: childEnvironment({ DATABASE_URL: t.url!, DATA_DIR: path.join(dir, 'data'), SEED_DEV_DATA: 'true', RENDER_WORKERS: '2', LOG_LEVEL: 'silent', LOG_ORIGIN: LICENCE_LOG_ORIGIN, ACCESS_LOG_ORIGIN }),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';

@@ -196,3 +196,48 @@ describe('digitize: row normaliser', () => {
     expect(codes(r)).to.have.members(['EMPTY_REQUIRED@holder_name', 'BAD_DATE@original_issue_date', 'MISSING_SCAN@scans']);
   });
 });
+
+describe('digitize: two-digit years and the century pivot', () => {
+  for (const short of ['98.3.5', '98-03-05', '98/3/5', '98年3月5日', '九八年三月五日', '９８．３．５']) {
+    it(`refuses ${short} without a pivot, naming the ambiguity and the option`, () => {
+      const r = parseHistoricDate(short);
+      expect(r.ok).to.equal(false);
+      const reason = (r as { reason: string }).reason;
+      expect(reason).to.include('two-digit year (98)');
+      expect(reason).to.include('1998 or 2098');
+      expect(reason).to.include('--century-pivot');
+      expect(reason).to.include('centuryPivot');
+    });
+    it(`reads ${short} as 1998-03-05 with pivot 30, flagged as a two-digit year`, () => {
+      expect(parseHistoricDate(short, { centuryPivot: 30 })).to.deep.equal({ ok: true, value: '1998-03-05', twoDigitYear: true });
+    });
+  }
+  it('reads yy ≤ pivot as 20yy and yy above it as 19yy', () => {
+    expect(parseHistoricDate('05.3.5', { centuryPivot: 30 })).to.deep.include({ value: '2005-03-05' });
+    expect(parseHistoricDate('30.3.5', { centuryPivot: 30 })).to.deep.include({ value: '2030-03-05' });
+    expect(parseHistoricDate('31.3.5', { centuryPivot: 30 })).to.deep.include({ value: '1931-03-05' });
+    expect(parseHistoricDate('00.1.1', { centuryPivot: 0 })).to.deep.include({ value: '2000-01-01' });
+    expect(parseHistoricDate('01.1.1', { centuryPivot: 0 })).to.deep.include({ value: '1901-01-01' });
+  });
+  it('still refuses an impossible date read with the pivot, and leaves four-digit years alone', () => {
+    expect(parseHistoricDate('99.2.30', { centuryPivot: 30 }).ok).to.equal(false);
+    expect(parseHistoricDate('1998-03-05', { centuryPivot: 30 })).to.deep.equal({ ok: true, value: '1998-03-05' });
+    expect(() => parseHistoricDate('98.3.5', { centuryPivot: 100 })).to.throw(RangeError);
+  });
+  it('a row: refused without the pivot (BAD_DATE with the reason); with it, the original text is kept beside the date', () => {
+    const row = pq({ original_issue_date: '98.3.5', 'field.approvedOn': '98年3月1日' });
+    const refused = normaliseRow(row, ctx);
+    expect(codes(refused)).to.have.members(['BAD_DATE@original_issue_date', 'FIELD_INVALID@fields.approvedOn']);
+    expect(JSON.stringify(refused)).to.include('--century-pivot');
+    const read = normaliseRow(row, { ...ctx, centuryPivot: 30 });
+    expect(read.ok).to.equal(true);
+    const ok = read as Extract<NormaliseResult, { ok: true }>;
+    expect(ok.row.originalIssueDate).to.equal('1998-03-05');
+    expect(ok.row.fields.approvedOn).to.equal('1998-03-01');
+    expect(ok.row.dateOriginals).to.deep.equal({ original_issue_date: '98.3.5', 'fields.approvedOn': '98年3月1日' });
+    // The same certificate with its years written in full is the same content (a re-run finds it done).
+    const full = normaliseRow(pq({ original_issue_date: '1998-03-05', 'field.approvedOn': '1998-03-01' }), ctx) as Extract<NormaliseResult, { ok: true }>;
+    expect(full.row.dateOriginals).to.deep.equal({});
+    expect(ok.row.contentSha256).to.equal(full.row.contentSha256);
+  });
+});

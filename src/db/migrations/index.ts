@@ -16,6 +16,7 @@ import * as m010 from './010_consent_fillfactor.ts';
 import * as m011 from './011_ledger_times_and_alarms.ts';
 import * as m012 from './012_consent_requests_and_notifications.ts';
 import * as m013 from './013_holder_identifiers_and_corrections.ts';
+import * as m014 from './014_digitize_tasks.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -36,6 +37,7 @@ const migrations: Array<[string, Migration]> = [
   ['011_ledger_times_and_alarms', m011],
   ['012_consent_requests_and_notifications', m012],
   ['013_holder_identifiers_and_corrections', m013],
+  ['014_digitize_tasks', m014],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
