@@ -8,6 +8,7 @@ import type { AccessRecord } from './exchange-types.ts';
 import type { DocumentLinks } from './document-links.ts';
 import type { ExchangeQuery, ExchangeService } from './exchange-service.ts';
 import type { CreateLegalBasisRequest, LegalBasisService } from './legal-basis-service.ts';
+import { todayInChina } from '../verify/verdict.ts';
 
 /** Serves a licence's PDF, re-checked against its recorded hash (LicenceService.documentForLink). */
 export interface LinkedDocuments {
@@ -55,7 +56,7 @@ export function exchangeRoutes(deps: { exchange: ExchangeService; legalBases: Le
       const rows = await Promise.all(items.map(async (r) => ({ record: r, described: await exchange.describe(r) })));
       return {
         status: 200, body: accessLogCsv(rows), contentType: 'text/csv; charset=utf-8',
-        headers: { 'Content-Disposition': `attachment; filename="access-log-${new Date().toISOString().slice(0, 10)}.csv"`, 'Cache-Control': 'no-store' },
+        headers: { 'Content-Disposition': `attachment; filename="access-log-${todayInChina()}.csv"`, 'Cache-Control': 'no-store' },
       };
     },
     async listExchangeAlerts(ctx) {

@@ -12,6 +12,7 @@ import { DomainError } from '../errors/domain-error.ts';
 import type { FieldError } from '../errors/domain-error.ts';
 import { checkHolderId } from '../identity/holder-id.ts';
 import { formatLicenceId, nextVersionId } from '../identity/licence-id.ts';
+import { todayInChina } from '../verify/verdict.ts';
 import type { LicenceType, LicenceTypeCatalogue } from '../catalogue/catalogue.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { documentKey } from './document-keys.ts';
@@ -428,7 +429,8 @@ export class LicenceService {
   }
 
   private validateValidity(type: LicenceType, validFrom: string | undefined, validUntil: string | null | undefined): { validFrom: string; validUntil: string | null } {
-    const from = validFrom ?? this.now().toISOString().slice(0, 10);
+    // A validity is a date on the Chinese calendar: issued at 01:00 in Beijing is that day, not UTC's day before.
+    const from = validFrom ?? todayInChina(this.now());
     let until = validUntil;
     if (until === undefined) until = type.defaultValidityYears ? addYears(from, type.defaultValidityYears) : null;
     const errors: FieldError[] = [];

@@ -218,7 +218,7 @@ export class TransparencyService {
    */
   async validityAt(principal: Principal | null, licenceId: string, at: Date) {
     const licence = await this.deps.licences.getForAudit(principal, licenceId);
-    const day = at.toISOString().slice(0, 10);
+    const day = todayInChina(at); // validity dates are days in China
     const withinValidityWindow = day >= licence.validFrom && (licence.validUntil === null || day <= licence.validUntil);
     const asked = at.getTime();
     const answer = (fields: { basis: 'ledger-status' | 'anchored-issuance' | 'pending-on-ledger' | 'not-yet-issued'; ledgerStatus?: string | null; txId?: string | null; recordedAt?: string | null; pendingChange?: { status: string; changedAt: string } | null }) => {

@@ -386,7 +386,7 @@ describe('verification page: one verdict a clerk can act on', function () {
       if (await page.locator('#session-card').isVisible()) await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByLabel('Resident ID number or USCC').fill(HOLDERS.personA);
       await page.getByRole('button', { name: 'Sign in (development only)' }).click();
-      const row = page.locator(`tr[data-licence="${issued.qualification.id}"]`);
+      const row = page.locator(`article[data-licence="${issued.qualification.id}"]`);
       await row.waitFor();
       await row.getByRole('button', { name: 'Show licence' }).click();
       const dialog = page.locator('#present-dialog');

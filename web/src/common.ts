@@ -1,4 +1,5 @@
-/** Shared by the three pages: language switch, API calls, downloads, small DOM helpers. */
+/** Shared by the three pages: language switch, API calls, downloads, small DOM helpers, the development banner. */
+import { problemText } from './problem-text.ts';
 
 export type Lang = 'zh-CN' | 'en';
 export type Dict = Record<string, { 'zh-CN': string; en: string }>;
@@ -20,6 +21,9 @@ export const COMMON: Dict = {
   'status.suspended': { 'zh-CN': '已暂停', en: 'Suspended' },
   'status.revoked': { 'zh-CN': '已撤销', en: 'Revoked' },
   'status.superseded': { 'zh-CN': '已被新版本取代', en: 'Superseded' },
+  devBanner: { 'zh-CN': '开发用登录', en: 'Development sign-in' },
+  devBannerText: { 'zh-CN': '此环境开启了开发用登录：任何人输入任意号码即可冒用他人身份。请勿存放或查看真实数据。', en: 'This environment has development sign-in on: anyone can sign in as anyone by typing a number. Never keep or view real data here.' },
+  devBannerProduction: { 'zh-CN': '（已连接正式数据库，请立即关闭 DEV_IDP_ENABLED）', en: '(with production engines: turn DEV_IDP_ENABLED off now)' },
 };
 
 let dict: Dict = COMMON;
@@ -49,6 +53,7 @@ export function applyLanguage(): void {
   const titleKey = document.body.dataset.titleKey;
   if (titleKey) document.title = `${t(titleKey)} · Licence Vault`;
   for (const fn of listeners) fn();
+  retranslateMessages();
 }
 
 export function onLanguageChange(fn: () => void): void {
@@ -71,16 +76,55 @@ export function initPage(pageDict: Dict): void {
   });
   applyLanguage();
   void loadDepartments();
+  void showDevelopmentBanner();
 }
 
+let devStatus: Promise<{ enabled: boolean; withProductionEngines: boolean }> | null = null;
+
+/** Whether the development sign-in is on (GET /dev-idp/status answers 200; 404 when it is off). */
+export function developmentSignIn(): Promise<{ enabled: boolean; withProductionEngines: boolean }> {
+  devStatus ??= fetch('/dev-idp/status', { cache: 'no-store', credentials: 'omit' })
+    .then(async (res) => (res.ok ? { enabled: true, withProductionEngines: Boolean(((await res.json()) as { withProductionEngines?: boolean }).withProductionEngines) } : { enabled: false, withProductionEngines: false }))
+    .catch(() => ({ enabled: false, withProductionEngines: false }));
+  return devStatus;
+}
+
+/** The red band on top of every page while anyone can sign in as anyone (issue 21 item 4). */
+async function showDevelopmentBanner(): Promise<void> {
+  const status = await developmentSignIn();
+  if (!status.enabled || document.getElementById('dev-banner')) return;
+  const title = el('strong', { class: 'dev-ribbon-title' });
+  const text = el('span', {});
+  const banner = el('div', { id: 'dev-banner', class: 'dev-ribbon', role: 'note' }, title, ' ', text);
+  const draw = () => {
+    title.textContent = t('devBanner');
+    text.textContent = `${t('devBannerText')}${status.withProductionEngines ? ` ${t('devBannerProduction')}` : ''}`;
+  };
+  draw();
+  onLanguageChange(draw);
+  document.body.prepend(banner);
+}
+
+export interface FieldError { field: string; message: string }
+
+/** An RFC 9457 problem answer: `code` is stable, `errors` name the fields (their messages are English). */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, detail: string) {
+  constructor(readonly status: number, readonly code: string, detail: string, readonly errors: FieldError[] = []) {
     super(detail);
   }
 }
 
 /** `actingFor`: a company's USCC, for a person appointed as its agent (sent as X-Acting-For). */
 export interface ApiOptions { token?: string | null; actingFor?: string | null; json?: unknown; accept?: string }
+
+/**
+ * Pages that show a person's data (portal, auditor) fetch with `cache: 'no-store'`: nothing of one person
+ * stays in the browser's HTTP cache for the next one at a shared counter.
+ */
+let fetchCache: RequestCache = 'default';
+export function neverCacheResponses(): void {
+  fetchCache = 'no-store';
+}
 
 export async function api(method: string, url: string, opts: ApiOptions = {}): Promise<Response> {
   const headers: Record<string, string> = {};
@@ -92,18 +136,20 @@ export async function api(method: string, url: string, opts: ApiOptions = {}): P
     headers['content-type'] = 'application/json';
     body = JSON.stringify(opts.json);
   }
-  const res = await fetch(url, { method, headers, body });
+  const res = await fetch(url, { method, headers, body, cache: fetchCache, credentials: 'omit' });
   if (!res.ok) {
     let code = `HTTP_${res.status}`;
     let detail = res.statusText;
+    let errors: FieldError[] = [];
     try {
-      const problem = (await res.json()) as { code?: string; detail?: string; errors?: Array<{ field: string; message: string }> };
+      const problem = (await res.json()) as { code?: string; detail?: string; errors?: FieldError[] };
       code = problem.code ?? code;
       detail = [problem.detail, ...(problem.errors ?? []).map((e) => `${e.field}: ${e.message}`)].filter(Boolean).join('; ');
+      errors = problem.errors ?? [];
     } catch {
       // not problem+json
     }
-    throw new ApiError(res.status, code, detail);
+    throw new ApiError(res.status, code, detail, errors);
   }
   return res;
 }
@@ -112,9 +158,12 @@ export async function apiJson<T>(method: string, url: string, opts: ApiOptions =
   return (await (await api(method, url, opts)).json()) as T;
 }
 
-export function errorText(error: unknown): string {
-  if (error instanceof ApiError) return `${t('error')}: ${error.code} — ${error.message}`;
-  return `${t('error')}: ${error instanceof Error ? error.message : String(error)}`;
+/**
+ * A failure in the reader's language, with the fields named (problem-text.ts): never the service's
+ * English validation text. `fieldLabel` names fields the page knows better (a licence type's own labels).
+ */
+export function errorText(error: unknown, fieldLabel?: (field: string) => string | undefined): string {
+  return problemText(error, currentLang(), fieldLabel);
 }
 
 export function downloadBlob(blob: Blob, fileName: string): void {
@@ -147,16 +196,32 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   return node as T;
 }
 
+/** An instant as people read it, in China whatever the device says: 2026年12月8日 03:20 / 8 Dec 2026, 03:20. */
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(currentLang() === 'en' ? 'en-GB' : 'zh-CN', { hour12: false });
+  if (Number.isNaN(d.getTime())) return iso;
+  const en = currentLang() === 'en';
+  return d.toLocaleString(en ? 'en-GB' : 'zh-CN', { timeZone: 'Asia/Shanghai', hour12: false, year: 'numeric', month: en ? 'short' : 'long', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
-export function setStatus(node: HTMLElement, text: string, kind: 'info' | 'ok' | 'error' = 'info'): void {
-  node.textContent = text;
+/** Messages given as a function are said again in the other language when the reader switches. */
+const liveMessages = new Map<HTMLElement, () => string>();
+
+export function setStatus(node: HTMLElement, text: string | (() => string), kind: 'info' | 'ok' | 'error' = 'info'): void {
+  if (typeof text === 'function') liveMessages.set(node, text);
+  else liveMessages.delete(node);
+  const words = typeof text === 'function' ? text() : text;
+  node.textContent = words;
   node.className = `notice ${kind}`;
-  node.hidden = text === '';
+  node.hidden = words === '';
+}
+
+function retranslateMessages(): void {
+  for (const [node, text] of liveMessages) {
+    if (!node.isConnected) liveMessages.delete(node);
+    else node.textContent = text();
+  }
 }
 
 export interface DepartmentEntry { code: string; nameZh: string; nameEn: string; roles: string[] }
@@ -182,7 +247,14 @@ export function departmentsWithRole(role: string): DepartmentEntry[] {
 
 export function departmentName(uscc: string): string {
   const d = departments.find((entry) => entry.code === uscc);
-  return d ? `${currentLang() === 'en' ? d.nameEn : d.nameZh} (${uscc})` : uscc;
+  if (!d) return uscc;
+  return currentLang() === 'en' ? `${d.nameEn} (${uscc})` : `${d.nameZh}（${uscc}）`;
+}
+
+/** A department by name only, for people who need no codes (the code until the directory has loaded). */
+export function departmentLabel(uscc: string): string {
+  const d = departments.find((entry) => entry.code === uscc);
+  return d ? (currentLang() === 'en' ? d.nameEn : d.nameZh) : uscc;
 }
 
 /** Licences are valid in China: dates and times are shown in China Standard Time, whatever the device says. */
@@ -203,3 +275,16 @@ export function formatDate(value: string): string {
 export function formatClock(d: Date): string {
   return d.toLocaleTimeString(currentLang() === 'en' ? 'en-GB' : 'zh-CN', { hour12: false, hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: CHINA });
 }
+
+/** Today's date in China (YYYY-MM-DD): a licence's validity is in calendar days there. */
+export function todayInChina(now: Date = new Date()): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: CHINA, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}
+
+/** A date typed in a date input (YYYY-MM-DD) as the start or the end of that day in China, as an instant. */
+export function chinaDayBoundary(day: string, end: boolean): string {
+  return new Date(`${day}T${end ? '23:59:59.999' : '00:00:00.000'}+08:00`).toISOString();
+}
+
+/** A resident ID or USCC as the verification page shows it: the first and last four characters. */
+export { maskIdentifier as maskId } from '../../src/identity/masking.ts';
