@@ -35,10 +35,11 @@ export interface TokenResponse {
   scope: string;
 }
 
-/** OAuth errors (RFC 6749 §5.2) carried inside problem+json so clients of either convention understand. */
-function oauthError(error: 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope', detail: string): DomainError {
-  return new DomainError(error === 'invalid_client' ? 'unauthenticated' : 'invalid', error.toUpperCase(), detail, { extensions: { error, error_description: detail } });
-}
+/*
+ * Refusals are domain errors with the RFC 6749 §5.2 error codes in upper case (INVALID_CLIENT, …): the token
+ * endpoint's edge adds the OAuth members (`error`, `error_description`) to its problem answers, there and only
+ * there (src/http/problem.ts, oauthTokenError); every other answer is RFC 9457 alone.
+ */
 
 export interface DepartmentTokenServiceDeps {
   db: Database;
@@ -62,20 +63,20 @@ export class DepartmentTokenService {
   }
 
   async exchange(request: TokenRequest): Promise<TokenResponse> {
-    if (request.grant_type !== 'client_credentials') throw oauthError('unsupported_grant_type', 'grant_type must be client_credentials');
-    if (request.client_assertion_type !== CLIENT_ASSERTION_TYPE) throw oauthError('invalid_request', `client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`);
-    if (!request.client_assertion) throw oauthError('invalid_request', 'client_assertion is required');
+    if (request.grant_type !== 'client_credentials') throw DomainError.invalid('UNSUPPORTED_GRANT_TYPE', 'grant_type must be client_credentials');
+    if (request.client_assertion_type !== CLIENT_ASSERTION_TYPE) throw DomainError.invalid('INVALID_REQUEST', `client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`);
+    if (!request.client_assertion) throw DomainError.invalid('INVALID_REQUEST', 'client_assertion is required');
 
     let claimedClient: string | undefined;
     try {
       claimedClient = decodeJwt(request.client_assertion).iss;
     } catch {
-      throw oauthError('invalid_client', 'client_assertion is not a JWT');
+      throw DomainError.unauthenticated('INVALID_CLIENT', 'client_assertion is not a JWT');
     }
-    if (!claimedClient) throw oauthError('invalid_client', 'client_assertion has no iss');
-    if (request.client_id && request.client_id !== claimedClient) throw oauthError('invalid_client', 'client_id does not match the assertion issuer');
+    if (!claimedClient) throw DomainError.unauthenticated('INVALID_CLIENT', 'client_assertion has no iss');
+    if (request.client_id && request.client_id !== claimedClient) throw DomainError.unauthenticated('INVALID_CLIENT', 'client_id does not match the assertion issuer');
     const department = await this.deps.departments.get(claimedClient);
-    if (!department) throw oauthError('invalid_client', 'unknown client');
+    if (!department) throw DomainError.unauthenticated('INVALID_CLIENT', 'unknown client');
 
     const payload = await this.verifyAssertion(request.client_assertion, claimedClient, department.jwks);
     await this.consumeJti(claimedClient, payload.jti, payload.exp);
@@ -159,12 +160,12 @@ export class DepartmentTokenService {
       });
       const now = Math.floor(Date.now() / 1000);
       if ((payload.exp ?? 0) - now > MAX_ASSERTION_LIFETIME_SECONDS + CLOCK_TOLERANCE_SECONDS) {
-        throw oauthError('invalid_client', `client_assertion must expire within ${MAX_ASSERTION_LIFETIME_SECONDS} s`);
+        throw DomainError.unauthenticated('INVALID_CLIENT', `client_assertion must expire within ${MAX_ASSERTION_LIFETIME_SECONDS} s`);
       }
       return payload as typeof payload & { jti: string; exp: number };
     } catch (error) {
       if (error instanceof DomainError) throw error;
-      throw oauthError('invalid_client', `client_assertion rejected: ${describeJoseError(error)}`);
+      throw DomainError.unauthenticated('INVALID_CLIENT', `client_assertion rejected: ${describeJoseError(error)}`);
     }
   }
 
@@ -175,7 +176,7 @@ export class DepartmentTokenService {
       .onConflict(['client_id', 'jti'])
       .ignore()
       .returning('jti');
-    if (inserted.length === 0) throw oauthError('invalid_client', 'client_assertion jti was already used (replay)');
+    if (inserted.length === 0) throw DomainError.unauthenticated('INVALID_CLIENT', 'client_assertion jti was already used (replay)');
     // Opportunistic clean-up keeps the table small without a separate job.
     if (Math.random() < 0.01) await this.deps.db('client_assertion_jtis').where('expires_at', '<', new Date()).delete();
   }
@@ -184,7 +185,7 @@ export class DepartmentTokenService {
     if (!scope) return registered;
     const asked = scope.split(' ').filter(Boolean);
     const unknown = asked.filter((s) => !registered.includes(s as DepartmentRole));
-    if (unknown.length > 0) throw oauthError('invalid_scope', `scope not granted to this department: ${unknown.join(' ')}`);
+    if (unknown.length > 0) throw DomainError.invalid('INVALID_SCOPE', `scope not granted to this department: ${unknown.join(' ')}`);
     return asked as DepartmentRole[];
   }
 }

@@ -17,7 +17,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { loggedRequestId, requestTelemetry } from '../observability/request-telemetry.ts';
 import { loadOpenApiDocument, precompileRouting } from './openapi-document.ts';
 import { createDispatcher } from './operation-dispatch.ts';
-import { ApiProblem, knownProblem, problemResult } from './problem.ts';
+import { ApiProblem, knownProblem, OAUTH_TOKEN_OPERATION, oauthTokenError, problemResult } from './problem.ts';
 import type { HttpResult, OperationHandler, OperationHandlers } from './http-types.ts';
 
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: unknown) => void;
@@ -96,7 +96,7 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
   app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
   app.use(async (req: Request, res: Response, next: NextFunction) => {
     try {
-      writeResult(res, await dispatch(req), req.path);
+      writeResult(res, inTokenEndpointFormat(req, res, await dispatch(req)), req.path);
     } catch (error) {
       next(error);
     }
@@ -104,9 +104,18 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const problem = edgeProblem(error);
     if (problem.status >= 500) options.logger.error({ err: error, req: { id: loggedRequestId(req) } }, 'request failed');
-    writeResult(res, problemResult(problem), req.path);
+    writeResult(res, inTokenEndpointFormat(req, res, problemResult(problem)), req.path);
   });
   return app;
+}
+
+/**
+ * The token endpoint's problems also carry RFC 6749's `error` members; every other answer is RFC 9457 only.
+ * By the routed operation, or by the path when the request failed before routing (an unreadable body).
+ */
+function inTokenEndpointFormat(req: Request, res: Response, result: HttpResult): HttpResult {
+  const tokenEndpoint = (res.locals as Locals).operationId === OAUTH_TOKEN_OPERATION || (req.method === 'POST' && req.path === '/oauth/token');
+  return tokenEndpoint ? oauthTokenError(result, req.body) : result;
 }
 
 /** A request's principal from its bearer token and, for a company's agent, its X-Acting-For header. */

@@ -63,9 +63,19 @@ export class ApiProblem extends Error {
       detail: this.message,
       code: this.code,
       ...(instance ? { instance } : {}),
-      ...this.extensions,
+      ...withoutOAuthMembers(this.extensions),
     };
   }
+}
+
+/**
+ * RFC 6749 §5.2's members. A problem carries them only at the token endpoint (see oauthTokenError); an
+ * extension of that name from anywhere else is dropped, so no other answer can mix the two formats.
+ */
+const OAUTH_ERROR_MEMBERS = new Set(['error', 'error_description', 'error_uri']);
+
+function withoutOAuthMembers(extensions: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(extensions).filter(([name]) => !OAUTH_ERROR_MEMBERS.has(name)));
 }
 
 const STATUS_OF_KIND: Record<DomainErrorKind, number> = {
@@ -93,9 +103,9 @@ export function problemFromDomainError(error: DomainError): ApiProblem {
   const headers: Record<string, string> = {};
   if (error.retryAfterSeconds !== undefined) headers['Retry-After'] = String(error.retryAfterSeconds);
   else if (error.kind === 'unavailable') headers['Retry-After'] = String(UNAVAILABLE_RETRY_AFTER_SECONDS);
-  // RFC 6750 §3: a bearer challenge; no error code when no token was presented at all. The token endpoint's
-  // OAuth errors (RFC 6749 §5.2, carrying `error`) are about the client's assertion, not a bearer token.
-  if (error.kind === 'unauthenticated' && error.extensions.error === undefined) {
+  // RFC 6750 §3: a bearer challenge; no error code when no token was presented at all. (The token endpoint
+  // takes no bearer token: oauthTokenError removes the challenge from its answers.)
+  if (error.kind === 'unauthenticated') {
     headers['WWW-Authenticate'] = error.code === 'AUTHENTICATION_REQUIRED' ? 'Bearer' : `Bearer error="invalid_token", error_description="${error.publicDetail.replace(/["\\]/g, "'")}"`;
   }
   const extensions = { ...(error.fields ? { errors: error.fields } : {}), ...error.extensions };
@@ -117,4 +127,40 @@ export function knownProblem(error: unknown): ApiProblem | null {
 /** The HTTP result that carries a problem (the edge adds `instance`). */
 export function problemResult(problem: ApiProblem): HttpResult {
   return { status: problem.status, json: problem.toBody(), contentType: 'application/problem+json', headers: problem.headers };
+}
+
+/** The operation whose answers keep RFC 6749's error format: the OAuth token endpoint, and only it. */
+export const OAUTH_TOKEN_OPERATION = 'issueAccessToken';
+
+/** RFC 6749 §5.2 error codes, by the problem code the token service refuses with. */
+const OAUTH_ERROR_OF_CODE: Record<string, string> = {
+  INVALID_REQUEST: 'invalid_request',
+  INVALID_CLIENT: 'invalid_client',
+  UNSUPPORTED_GRANT_TYPE: 'unsupported_grant_type',
+  INVALID_SCOPE: 'invalid_scope',
+};
+
+/**
+ * A problem answered by the token endpoint, with RFC 6749 §5.2's `error` and `error_description` added, so
+ * an OAuth client library understands it as well as a client reading RFC 9457 (`type`, `code`, `detail` stay).
+ * Whatever refused the request — the token service, the contract's validation (a wrong `grant_type` is
+ * `unsupported_grant_type`, any other malformed request `invalid_request`), the media-type check or an outage
+ * (`temporarily_unavailable`, `server_error`, as RFC 6749 §4.1.2.1 names them) — the answer has the same
+ * shape. No bearer challenge: the endpoint authenticates clients by their assertion, not a bearer token; and,
+ * like the token itself (RFC 6749 §5.1), the answer is not to be cached.
+ */
+export function oauthTokenError(result: HttpResult, requestBody: unknown): HttpResult {
+  if (result.contentType !== 'application/problem+json') return result;
+  const problem = result.json as ProblemBody;
+  const grantType = (requestBody as { grant_type?: unknown } | undefined)?.grant_type;
+  const error = OAUTH_ERROR_OF_CODE[problem.code] ?? oauthErrorOfStatus(problem.status, typeof grantType === 'string' && grantType !== 'client_credentials');
+  const headers = Object.fromEntries(Object.entries(result.headers ?? {}).filter(([name]) => name.toLowerCase() !== 'www-authenticate'));
+  return { ...result, json: { ...problem, error, error_description: problem.detail }, headers: { ...headers, 'Cache-Control': 'no-store' } };
+}
+
+function oauthErrorOfStatus(status: number, unsupportedGrantType: boolean): string {
+  if (status === 503) return 'temporarily_unavailable';
+  if (status >= 500) return 'server_error';
+  if (status === 401) return 'invalid_client';
+  return unsupportedGrantType ? 'unsupported_grant_type' : 'invalid_request';
 }

@@ -1,7 +1,12 @@
-/** Operational endpoints: liveness, readiness, Prometheus metrics, the contract and its docs page. */
-import type { OperationHandlers } from '../http/http-types.ts';
+/** Operational endpoints: liveness, readiness, Prometheus metrics, the contract and its docs pages. */
+import YAML from 'yaml';
+import type { HttpResult, OperationHandlers } from '../http/http-types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { docsBar, docsLanguage } from './docs/docs-layout.ts';
+import type { DocsLanguage } from './docs/docs-layout.ts';
+import { errorCatalogue, renderErrorCatalogue } from './docs/error-catalogue.ts';
+import { renderGettingStarted } from './docs/getting-started.ts';
 
 export type ReadinessCheck = () => Promise<{ kind?: string }>;
 
@@ -23,13 +28,19 @@ export interface Dependency {
   required: boolean;
 }
 
-const DOCS_PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Licence Vault API</title><link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
-<body><div id="swagger-ui"></div>
+/** Swagger UI (served from this origin, no external requests) under the docs bar. */
+function apiReferencePage(lang: DocsLanguage): string {
+  return `<!doctype html>
+<html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${lang === 'zh-CN' ? '接口参考' : 'API reference'} · Licence Vault</title><link rel="stylesheet" href="/docs/assets/swagger-ui.css"><link rel="stylesheet" href="/docs/static/docs.css"></head>
+<body class="docs-reference">${docsBar('/docs', lang)}
+<div id="swagger-ui" lang="en"></div>
 <script src="/docs/assets/swagger-ui-bundle.js"></script><script src="/docs/static/init.js"></script></body></html>`;
+}
 
 export function operationsRoutes(opts: { metrics: Metrics; checks: Record<string, Dependency>; openApiText: string; logger: Logger; warnings?: string[] }): OperationHandlers {
+  // Read once: a malformed catalogue stops start-up rather than a reader's request.
+  const errorCodes = errorCatalogue(YAML.parse(opts.openApiText) as Record<string, unknown>);
   return {
     async getHealth() {
       return { status: 200, json: { status: 'ok' } };
@@ -58,10 +69,24 @@ export function operationsRoutes(opts: { metrics: Metrics; checks: Record<string
     async getOpenApiDocument() {
       return { status: 200, body: opts.openApiText, contentType: 'application/yaml; charset=utf-8' };
     },
-    async getApiDocs() {
-      return { status: 200, body: DOCS_PAGE, contentType: 'text/html; charset=utf-8' };
+    async getApiDocs(ctx) {
+      const lang = docsLanguage(ctx.query.lang, ctx.headers['accept-language']);
+      return docsAnswer(apiReferencePage(lang), lang);
+    },
+    async getGettingStarted(ctx) {
+      const lang = docsLanguage(ctx.query.lang, ctx.headers['accept-language']);
+      return docsAnswer(renderGettingStarted(lang), lang);
+    },
+    async getErrorCodes(ctx) {
+      const lang = docsLanguage(ctx.query.lang, ctx.headers['accept-language']);
+      return docsAnswer(renderErrorCatalogue(errorCodes, lang), lang);
     },
   };
+}
+
+/** A docs page: its language follows ?lang= or Accept-Language, so caches keep one copy per language. */
+function docsAnswer(html: string, lang: DocsLanguage): HttpResult {
+  return { status: 200, body: html, contentType: 'text/html; charset=utf-8', headers: { Vary: 'Accept-Language', 'Content-Language': lang } };
 }
 
 class CheckTimeout extends Error {}

@@ -134,7 +134,8 @@ describe('authentication', function () {
   });
 
   it('does not offer the development identity provider when a real one is configured', async () => {
-    const prod = await TestVault.start({ env: { HOLDER_IDP_ISSUER: 'https://idp.gov.example', HOLDER_IDP_JWKS_URL: 'https://idp.gov.example/jwks.json' } });
+    // TestVault turns development sign-in on for the other tests; here it is left to the configuration's default.
+    const prod = await TestVault.start({ env: { HOLDER_IDP_ISSUER: 'https://idp.gov.example', HOLDER_IDP_JWKS_URL: 'https://idp.gov.example/jwks.json', DEV_IDP_ENABLED: '' } });
     try {
       const res = await prod.request('POST', '/dev-idp/token', { json: { subject: HOLDERS.personA } });
       expect(res.status).to.equal(404);
