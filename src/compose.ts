@@ -239,6 +239,7 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
     logger, metrics, maxBodyBytes: config.maxBodyBytes, authenticate, actFor: (principal, company, operationId) => agents.actFor(principal, company, operationId),
     largeBodyRoutes: [{ path: '/verify', maxBytes: 12 * 1024 * 1024 }],
     trustProxy: config.trustProxy,
+    signInOrigins: [config.holderIdp, config.staffIdp].filter((p) => p.jwksUrl).map((p) => new URL(p.issuer).origin),
     redactUrl: (url) => redactQueryParameters(redactDocumentLinks(url), ['holderId']),
     rateLimits: [{ path: '/verify', windowMs: 60_000, limit: config.verifyRateLimitPerMinute }],
     rawRoutes: [{
@@ -289,7 +290,11 @@ export async function createVault(config: Config, overrides: VaultOverrides = {}
           } },
         },
       }),
-      ...authRoutes(tokens, [serviceKey, presentationKey], devIdp, devStaff ? { staff: devStaff, withProductionEngines: config.devIdpWithProductionEngines } : null),
+      ...authRoutes(tokens, [serviceKey, presentationKey], devIdp, devStaff ? { staff: devStaff, withProductionEngines: config.devIdpWithProductionEngines } : null, {
+        publicBaseUrl: config.publicBaseUrl,
+        holderIssuer: config.holderIdp.jwksUrl ? config.holderIdp.issuer : null,
+        staffIssuer: config.staffIdp.jwksUrl ? config.staffIdp.issuer : null,
+      }),
       ...catalogueRoutes(catalogue, departments, serviceItems),
       ...licenceRoutes(licences, new LicencePresentations({ licences, catalogue, signingKey: presentationKey, publicBaseUrl: config.publicBaseUrl, now: overrides.now }), metrics, config.publicBaseUrl),
       ...transparencyRoutes(transparency, new LicenceCards({ licences: licenceStore, transparency, catalogue, departments, now: overrides.now }), () => fs.readFileSync(issuerCaPath, 'utf8')),

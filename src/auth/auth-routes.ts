@@ -2,10 +2,20 @@ import { DomainError } from '../errors/domain-error.ts';
 import type { OperationHandlers } from '../http/http-types.ts';
 import type { DepartmentTokenService, TokenRequest } from './department-tokens.ts';
 import type { DevIdentityProvider } from './holder-tokens.ts';
+import { HOLDER_TOKEN_AUDIENCE } from './holder-tokens.ts';
 import type { DevStaffProvider } from './staff-tokens.ts';
+import { STAFF_TOKEN_AUDIENCE } from './staff-tokens.ts';
 import type { SigningKey } from './key-files.ts';
 
-export function authRoutes(tokens: DepartmentTokenService, serviceKeys: SigningKey[], devIdp: DevIdentityProvider | null, dev: { staff: DevStaffProvider; withProductionEngines: boolean } | null): OperationHandlers {
+/** The identity providers the pages sign people in with (OIDC authorization code flow with PKCE, public client). */
+export interface SignInProviders {
+  publicBaseUrl: string;
+  /** The government identity provider's issuer, when one is configured (else only development sign-in). */
+  holderIssuer: string | null;
+  staffIssuer: string | null;
+}
+
+export function authRoutes(tokens: DepartmentTokenService, serviceKeys: SigningKey[], devIdp: DevIdentityProvider | null, dev: { staff: DevStaffProvider; withProductionEngines: boolean } | null, providers: SignInProviders): OperationHandlers {
   const devIdpOff = () => DomainError.notFound('DEV_IDP_DISABLED', 'the development identity provider is disabled on this deployment');
   return {
     async issueAccessToken(ctx) {
@@ -29,6 +39,20 @@ export function authRoutes(tokens: DepartmentTokenService, serviceKeys: SigningK
       if (!devIdp && !dev) throw devIdpOff();
       // Every page asks, and shows a red "development sign-in" banner while this answers 200.
       return { status: 200, json: { enabled: true, withProductionEngines: dev?.withProductionEngines ?? false }, headers: { 'Cache-Control': 'no-store' } };
+    },
+    async getSignInOptions() {
+      // The client ids are the audiences the vault requires of the providers' ID tokens; the redirect URIs are
+      // the pages, registered with the providers.
+      const provider = (issuer: string | null, clientId: string, page: string) => (issuer ? { issuer, clientId, redirectUri: `${providers.publicBaseUrl}${page}`, scope: 'openid' } : null);
+      return {
+        status: 200,
+        json: {
+          holder: provider(providers.holderIssuer, HOLDER_TOKEN_AUDIENCE, '/app/portal.html'),
+          staff: provider(providers.staffIssuer, STAFF_TOKEN_AUDIENCE, '/app/auditor.html'),
+          development: Boolean(devIdp || dev),
+        },
+        headers: { 'Cache-Control': 'public, max-age=60' },
+      };
     },
     async getDevIdpJwks() {
       if (!devIdp) throw devIdpOff();

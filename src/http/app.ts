@@ -41,6 +41,8 @@ export interface AppOptions {
   rawRoutes?: Array<{ path: string; handler: express.RequestHandler }>;
   /** Rewrites a URL before it is logged (signed links carry their capability in the path). */
   redactUrl?: (url: string) => string;
+  /** Origins of the identity providers the pages sign in with (allowed in the pages' connect-src). */
+  signInOrigins?: string[];
   /** Reverse-proxy hops to trust for the client address (rate limits, logs). */
   trustProxy?: number | null;
 }
@@ -78,7 +80,9 @@ export async function createApp(options: AppOptions): Promise<express.Express> {
   app.set('query parser', 'simple');
   if (options.trustProxy) app.set('trust proxy', options.trustProxy);
   app.use(requestTelemetry({ logger: options.logger, metrics: options.metrics, operationOf: (res) => (res as Response).locals?.operationId as string | undefined, redactUrl: options.redactUrl }));
-  app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'img-src': ["'self'", 'data:'] } } }));
+  // The pages talk to this origin only, and to the identity providers they sign people in with (discovery and
+  // the token endpoint of the OIDC code flow).
+  app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'img-src': ["'self'", 'data:'], 'connect-src': ["'self'", ...(options.signInOrigins ?? [])] } } }));
   // The pages' scripts and styles go gzipped (verify.js: 690 KB → about 190 KB on a clerk's phone).
   for (const mount of options.staticMounts ?? []) app.use(mount.path, compression(), express.static(mount.directory, { index: false, fallthrough: false }));
   for (const limit of options.rateLimits ?? []) {

@@ -51,14 +51,18 @@ export class TestVault {
     private readonly ownsDataDir: boolean,
   ) {}
 
-  static async start(opts: { env?: Record<string, string>; overrides?: VaultOverrides; dataDir?: string } = {}): Promise<TestVault> {
+  /**
+   * `port`: listen there instead of on an ephemeral port (a test that needs PUBLIC_BASE_URL to be the address
+   * a browser really reaches, e.g. for an identity provider's redirect, picks a free one with `freePort()`).
+   */
+  static async start(opts: { env?: Record<string, string>; overrides?: VaultOverrides; dataDir?: string; port?: number } = {}): Promise<TestVault> {
     const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'lv-test-'));
     // Tests sign holders in through the development provider, also on production engines: said explicitly.
     const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_BASE_URL: PUBLIC_BASE_URL, SEED_DEV_DATA: 'true', LOG_LEVEL: 'silent', ANCHORER_ENABLED: 'false', RENDER_WORKERS: '0', DEV_IDP_ENABLED: 'true', ...opts.env });
     const vault = await createVault(config, { logger: createLogger('silent'), ...opts.overrides });
     const server = await new Promise<Server>((resolve) => {
       // The server `npm start` runs (requests born as express's objects), so every API test goes through it.
-      const s = createHttpServer(vault.app).listen(0, '127.0.0.1', () => resolve(s));
+      const s = createHttpServer(vault.app).listen(opts.port ?? 0, '127.0.0.1', () => resolve(s));
     });
     const { port } = server.address() as AddressInfo;
     return new TestVault(vault, vault.config, `http://127.0.0.1:${port}`, server, !opts.dataDir);
@@ -91,7 +95,7 @@ export class TestVault {
     return res.body.access_token as string;
   }
 
-  async clientAssertion(code: string, audience = `${PUBLIC_BASE_URL}/oauth/token`): Promise<string> {
+  async clientAssertion(code: string, audience = `${this.config.publicBaseUrl}/oauth/token`): Promise<string> {
     const key = await loadDevClientKey(dataDirLayout(this.config.dataDir).devClientsDir, code);
     return signClientAssertion(key, code, audience);
   }
@@ -144,4 +148,15 @@ export function qualificationRequest(holderId: string = HOLDERS.personA, name = 
     holder: { id: holderId, name },
     fields: { qualificationName: '注册会计师', level: '中级', approvedOn: '2019-09-01', managementNumber: 'CPA2019000123' },
   };
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const probe = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }

@@ -401,7 +401,8 @@ describe('citizen portal with development sign-in off (PostgreSQL, no identity p
     const page = browsing.page;
     expect((await vault.request('GET', '/dev-idp/status')).status).to.equal(404);
     await page.goto(`${vault.baseUrl}/app/portal.html`);
-    await page.getByText('Sign in through the region\'s government identity provider').waitFor();
+    // No identity provider configured either: nobody can sign in, and the page says so plainly.
+    await page.getByText('No identity provider is configured for this service yet, so nobody can sign in.', { exact: false }).waitFor();
     expect(await page.locator('#signin-form').isVisible()).to.equal(false);
     expect(await page.getByLabel('Resident ID number or USCC').isVisible()).to.equal(false);
     expect(await page.locator('#dev-banner').count()).to.equal(0);

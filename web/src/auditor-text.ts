@@ -16,7 +16,11 @@ export const AUDITOR_TEXT: Dict = {
   // sign-in
   signInTitle: { 'zh-CN': '登录', en: 'Sign in' },
   idpTitle: { 'zh-CN': '统一身份认证登录（正式环境）', en: 'Staff identity provider (production)' },
-  idpText: { 'zh-CN': '正式环境中，审计人员通过政务员工统一身份认证平台（OpenID Connect）登录，本服务只接受该平台签发、且所在部门具有审计权限的身份令牌。本页尚未接入该平台的跳转登录；接入前请使用下方“粘贴访问令牌”。', en: "In production, auditors sign in through the government's staff identity provider (OpenID Connect); the service accepts only its ID tokens, and only for departments that hold the auditor role. This page does not yet redirect to that provider; until it does, paste an access token below." },
+  idpText: { 'zh-CN': '审计人员通过政务员工统一身份认证平台（OpenID Connect）登录，本服务只接受该平台签发、且所在部门具有审计权限的身份令牌。', en: "Auditors sign in through the government's staff identity provider (OpenID Connect); the service accepts only its ID tokens, and only for departments that hold the auditor role." },
+  idpButton: { 'zh-CN': '通过员工统一身份认证登录', en: 'Sign in with the staff identity provider' },
+  idpMissing: { 'zh-CN': '本服务尚未配置员工统一身份认证平台；配置前只能使用下方“粘贴访问令牌”。', en: 'No staff identity provider is configured for this service; until one is, use “Paste an access token” below.' },
+  idpFailed: { 'zh-CN': '登录未完成：认证平台的答复无法核对。请重新登录。', en: "Sign-in was not completed: the identity provider's answer could not be checked. Please sign in again." },
+  idpCancelled: { 'zh-CN': '您在认证平台取消了登录。', en: 'You cancelled the sign-in at the identity provider.' },
   idpConfig: { 'zh-CN': '配置：STAFF_IDP_ISSUER、STAFF_IDP_JWKS_URL（受众 licence-vault-staff，声明 dept 与 roles），见 README“Staff sign-in”。', en: 'Configuration: STAFF_IDP_ISSUER, STAFF_IDP_JWKS_URL (audience licence-vault-staff, claims dept and roles); see “Staff sign-in” in the README.' },
   devStaffTitle: { 'zh-CN': '开发用员工登录', en: 'Development staff sign-in' },
   devStaffWarning: { 'zh-CN': '仅供开发测试：选择一个部门，即以该部门工作人员的身份登录，不核验任何人的身份。', en: "Development only: pick a department and you are signed in as one of its officials; nobody's identity is checked." },

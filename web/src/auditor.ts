@@ -12,6 +12,7 @@ import { forgetFindings, loadAlarms, loadCorrections, renderAlarms, renderCorrec
 import { AUDITOR_TEXT } from './auditor-text.ts';
 import { apiJson, byId, departmentLabel, departmentName, departmentsWithRole, developmentSignIn, el, errorText, formatTime, initPage, loadDepartments, neverCacheResponses, onLanguageChange, setStatus, t } from './common.ts';
 import { historyKind, reasonWords } from './history-words.ts';
+import { finishSignIn, isSignInReturn, signInOptions, startSignIn, wasCancelled } from './oidc-sign-in.ts';
 import type { HistoryEvent } from './history-words.ts';
 
 const TOKEN_KEY = 'licence-vault.auditorToken';
@@ -76,6 +77,37 @@ async function devStaffSignIn(e: Event): Promise<void> {
     await afterSignIn();
   } catch (error) {
     setStatus(byId('signin-status'), () => errorText(error), 'error');
+  }
+}
+
+async function showStaffSignIn(): Promise<void> {
+  const options = await signInOptions();
+  byId('staff-idp-button').hidden = !options.staff;
+  byId('staff-idp-missing').hidden = Boolean(options.staff);
+}
+
+async function staffIdpSignIn(): Promise<void> {
+  try {
+    const options = await signInOptions();
+    if (options.staff) await startSignIn(options.staff);
+  } catch (error) {
+    setStatus(byId('signin-status'), () => errorText(error), 'error');
+  }
+}
+
+/** Back from the staff identity provider: its ID token (claims dept, roles, name) is this tab's session. */
+async function finishStaffSignIn(): Promise<void> {
+  try {
+    const options = await signInOptions();
+    if (!options.staff) throw new Error('no staff identity provider');
+    const { idToken, claims } = await finishSignIn(options.staff);
+    const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
+    sessionStorage.setItem(TOKEN_KEY, idToken);
+    sessionStorage.setItem(WHO_KEY, JSON.stringify({ department: typeof claims.dept === 'string' ? claims.dept : null, roles, name: typeof claims.name === 'string' ? claims.name : null } satisfies Who));
+    await afterSignIn();
+  } catch (error) {
+    console.warn('sign-in not completed', error);
+    setStatus(byId('signin-status'), () => t(wasCancelled(error) ? 'idpCancelled' : 'idpFailed'), 'error');
   }
 }
 
@@ -235,6 +267,7 @@ onLanguageChange(() => {
   renderCheckpoints();
 });
 byId('dev-staff-form').addEventListener('submit', (e) => void devStaffSignIn(e));
+byId('staff-idp-button').addEventListener('click', () => void staffIdpSignIn());
 byId('token-form').addEventListener('submit', useToken);
 byId('sign-out').addEventListener('click', signOut);
 byId('log-filter').addEventListener('submit', (e) => {
@@ -262,9 +295,10 @@ renderFilterChoices();
 void developmentSignIn().then((dev) => {
   byId('dev-staff-form').hidden = !dev.enabled;
 });
+void showStaffSignIn();
 void loadCatalogues().then(() => {
   renderStaffChoices();
   renderFilterChoices();
-  return afterSignIn();
+  return isSignInReturn() ? finishStaffSignIn() : afterSignIn();
 });
 void loadCheckpoints();

@@ -12,7 +12,12 @@ export const PORTAL_TEXT: Dict = {
   // sign-in
   signInTitle: { 'zh-CN': '登录', en: 'Sign in' },
   devOnly: { 'zh-CN': '开发用登录：输入任意身份证号或统一社会信用代码即可登录，仅供开发测试。', en: 'Development sign-in: type any resident ID number or USCC to sign in. For development and testing only.' },
-  idpSignIn: { 'zh-CN': '请通过本地区政务服务统一身份认证平台登录（本服务已配置的身份提供方）。本页不提供输入号码登录。', en: "Sign in through the region's government identity provider configured for this service. This page offers no sign-in by typing a number." },
+  idpSignIn: { 'zh-CN': '请通过政务服务统一身份认证平台登录：点击下方按钮后将跳转到认证平台，认证完成后自动返回本页。', en: "Sign in through the government identity service: the button takes you to it, and you come back here once you have signed in." },
+  idpActingForLabel: { 'zh-CN': '如代理企业办理，请填写该企业的统一社会信用代码（可选）', en: 'Acting for a company? Its USCC (optional)' },
+  idpButton: { 'zh-CN': '通过统一身份认证登录', en: 'Sign in with the government identity service' },
+  idpMissing: { 'zh-CN': '本服务尚未配置统一身份认证平台，暂时无法登录。请联系服务管理部门。', en: 'No identity provider is configured for this service yet, so nobody can sign in. Please contact the service administrator.' },
+  idpFailed: { 'zh-CN': '登录未完成：认证平台的答复无法核对。请重新登录。', en: "Sign-in was not completed: the identity service's answer could not be checked. Please sign in again." },
+  idpCancelled: { 'zh-CN': '您在认证平台取消了登录。', en: 'You cancelled the sign-in at the identity service.' },
   linkWaiting: { 'zh-CN': '有部门请求您授权使用证照信息。请先登录，登录后会显示申请内容，由您决定是否同意。', en: 'A department asks for your consent to use your licence details. Sign in first; you will then see the request and decide.' },
   subjectLabel: { 'zh-CN': '身份证号或统一社会信用代码', en: 'Resident ID number or USCC' },
   nameLabel: { 'zh-CN': '姓名或名称（可选）', en: 'Name (optional)' },

@@ -18,6 +18,7 @@ import { auth, catalogue, data, forgetEverything, session, setData, typeOf } fro
 import type { AccessItem, Appointment, Consent, ConsentRequest, Correction, Licence, LicenceType, Notification, ServiceItem } from './portal-state.ts';
 import { PORTAL_TEXT } from './portal-text.ts';
 import { handle, whenSessionExpires } from './portal-ui.ts';
+import { finishSignIn, isSignInReturn, signInOptions, startSignIn, wasCancelled } from './oidc-sign-in.ts';
 
 type View = 'licences' | 'licence' | 'consent-request' | 'consents' | 'accesses' | 'notifications' | 'agents';
 const VIEWS: View[] = ['licences', 'licence', 'consent-request', 'consents', 'accesses', 'notifications', 'agents'];
@@ -227,10 +228,42 @@ function setFormDefaults(): void {
 }
 
 async function showSignIn(): Promise<void> {
-  const dev = await developmentSignIn();
+  const [dev, options] = await Promise.all([developmentSignIn(), signInOptions()]);
   byId('signin-checking').hidden = true;
   byId('signin-form').hidden = !dev.enabled;
-  byId('idp-signin').hidden = dev.enabled;
+  byId('idp-signin').hidden = !options.holder;
+  byId('idp-missing').hidden = dev.enabled || Boolean(options.holder);
+}
+
+/** To the government identity provider (the company an agent acts for comes back with the answer). */
+async function idpSignIn(e: Event): Promise<void> {
+  e.preventDefault();
+  const status = byId('idp-status');
+  await handle(status, async () => {
+    const options = await signInOptions();
+    if (!options.holder) throw new Error('no identity provider');
+    await startSignIn(options.holder, { actingFor: byId<HTMLInputElement>('idp-acting-for').value.trim().toUpperCase() });
+  });
+}
+
+/** Back from the identity provider: the ID token becomes this page's session, as the development one does. */
+async function finishIdpSignIn(): Promise<void> {
+  const options = await signInOptions();
+  const status = byId('idp-status');
+  try {
+    if (!options.holder) throw new Error('no identity provider');
+    const { idToken, claims, carry } = await finishSignIn(options.holder);
+    const subject = String(claims.sub);
+    session.start({ id_token: idToken, subject, holder_kind: /^\d{17}[\dX]$/.test(subject) ? 'person' : 'organisation' }, carry.actingFor ?? '');
+    const pending = session.takeRoute();
+    if (pending && REQUEST_LINK.test(pending) && location.hash !== pending) history.replaceState(null, '', pending);
+    renderSession();
+    await loadAll();
+    route();
+  } catch (error) {
+    console.warn('sign-in not completed', error); // the detail is for whoever debugs; the person gets a sentence
+    setStatus(status, () => t(wasCancelled(error) ? 'idpCancelled' : 'idpFailed'), 'error');
+  }
 }
 
 /* --- start ---------------------------------------------------------------------------------------------------------- */
@@ -249,6 +282,7 @@ setFormDefaults();
 wireExpertForm(actions);
 wireAgentForm(actions);
 byId('signin-form').addEventListener('submit', (e) => void signIn(e));
+byId('idp-signin').addEventListener('submit', (e) => void idpSignIn(e));
 byId('refresh').addEventListener('click', () => void loadAll().then(route));
 byId('sign-out').addEventListener('click', signOut);
 byId('mark-read').addEventListener('click', () => void markAllRead(actions));
@@ -266,4 +300,5 @@ window.addEventListener('hashchange', route);
 if (!session.token() && REQUEST_LINK.test(location.hash)) session.keepRoute(location.hash);
 renderSession();
 void showSignIn();
-void loadAll().then(route);
+if (isSignInReturn()) void finishIdpSignIn();
+else void loadAll().then(route);
