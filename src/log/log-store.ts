@@ -199,6 +199,11 @@ export class KnexLogStore implements LogStore {
     return any ? toCheckpoint(any) : null;
   }
 
+  async firstAnchoredCheckpointCovering(origin: string, index: number): Promise<StoredCheckpoint | null> {
+    const row = await this.db('log_checkpoints').where({ origin }).andWhere('size', '>', index).whereNotNull('anchor').orderBy('size', 'asc').first();
+    return row ? toCheckpoint(row) : null;
+  }
+
   async listCheckpoints(origin: string, limit: number, beforeSize?: number): Promise<StoredCheckpoint[]> {
     const q = this.db('log_checkpoints').where({ origin }).orderBy('size', 'desc').limit(limit);
     if (beforeSize !== undefined) q.andWhere('size', '<', beforeSize);

@@ -76,6 +76,11 @@ export interface LogStore {
   latestCheckpoint(origin: string, opts?: { anchoredOnly?: boolean }): Promise<StoredCheckpoint | null>;
   /** A checkpoint that covers leaf `index`, preferring anchored ones (for receipts). */
   checkpointCovering(origin: string, index: number): Promise<StoredCheckpoint | null>;
+  /**
+   * The first anchored checkpoint that covers leaf `index`: the ledger's earliest proof that the leaf existed
+   * ("was it valid at T" must not cite an anchor made after T when an earlier one covers the leaf).
+   */
+  firstAnchoredCheckpointCovering(origin: string, index: number): Promise<StoredCheckpoint | null>;
   listCheckpoints(origin: string, limit: number, beforeSize?: number): Promise<StoredCheckpoint[]>;
   /** Checkpoints larger than `afterSize`, smallest first, at most `limit` (publishing the log as tiles). */
   checkpointsAfter(origin: string, afterSize: number, limit: number): Promise<StoredCheckpoint[]>;

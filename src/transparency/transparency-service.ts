@@ -251,7 +251,7 @@ export class TransparencyService {
   private async issuanceAnchor(licenceId: string) {
     const leaf = (await this.deps.logs.leavesAbout(this.deps.origin, licenceId)).find((l) => JSON.parse(l.data).kind === 'licence.issued');
     if (!leaf) return null;
-    const checkpoint = await this.deps.logs.checkpointCovering(this.deps.origin, leaf.index);
+    const checkpoint = await this.deps.logs.firstAnchoredCheckpointCovering(this.deps.origin, leaf.index);
     return checkpoint?.anchor ?? null;
   }
 

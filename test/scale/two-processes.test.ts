@@ -9,7 +9,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { openTestDatabase, skipUnlessAvailable } from '../support/databases.ts';
 import type { TestDatabase } from '../support/databases.ts';
-import { assertAnchoredCheckpointMatchesLeaves, assertLicenceLogConsistent } from '../support/log-consistency.ts';
+import { ACCESS_LOG_ORIGIN, assertAnchoredCheckpointMatchesLeaves, assertLicenceLogConsistent, LICENCE_LOG_ORIGIN } from '../support/log-consistency.ts';
 import { departmentToken, freePort, ServiceProcess } from '../support/service-process.ts';
 import { businessLicenceRequest, DEPARTMENTS, PUBLIC_BASE_URL, TestVault } from '../support/test-vault.ts';
 
@@ -24,7 +24,8 @@ describe('two service processes on one PostgreSQL', function () {
     await skipUnlessAvailable(this, 'postgres');
     db = await openTestDatabase('postgres', { migrate: false });
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lv-scale-'));
-    const env = { DATABASE_URL: db.url!, SEED_DEV_DATA: 'true', RENDER_WORKERS: '0' };
+    // Both name the logs alike (the child is started with these origins): the first to start pins them.
+    const env = { DATABASE_URL: db.url!, SEED_DEV_DATA: 'true', RENDER_WORKERS: '0', LOG_ORIGIN: LICENCE_LOG_ORIGIN, ACCESS_LOG_ORIGIN };
     // The first instance migrates and seeds the shared data directory; the second joins it.
     local = await TestVault.start({ dataDir, env });
     child = await ServiceProcess.start({ dataDir, databaseUrl: db.url!, port: await freePort(), publicBaseUrl: PUBLIC_BASE_URL, env: { ...env, ANCHORER_ENABLED: 'false' } });

@@ -87,7 +87,9 @@ describe('transparency log and anchoring (API)', function () {
     const now = (await vault.request('GET', `/licences/${id}/validity`, { token: auditor })).body;
     expect(now).to.include({ ledgerStatus: 'revoked', basis: 'ledger-status', valid: false, provedBy: 'ledger-fact-at-time' });
     const then = (await vault.request('GET', `/licences/${id}/validity?at=${encodeURIComponent(beforeRevocation.toISOString())}`, { token: auditor })).body;
-    expect(then).to.include({ ledgerStatus: 'active', basis: 'anchored-issuance', valid: true });
+    // Proved by the first anchor that covered the issuance (made before T), not by the one after the revocation.
+    expect(then).to.include({ ledgerStatus: 'active', basis: 'anchored-issuance', valid: true, provedBy: 'ledger-fact-at-time' });
+    expect(Date.parse(then.ledgerRecordedAt)).to.be.at.most(beforeRevocation.getTime());
     const beforeIssue = (await vault.request('GET', `/licences/${id}/validity?at=2001-01-01T00:00:00Z`, { token: auditor })).body;
     expect(beforeIssue).to.include({ basis: 'not-yet-issued', valid: false });
     const statusLeaves = (await vault.vault.db('log_leaves').where({ subject: id })).map((r) => JSON.parse(r.leaf_data));
