@@ -36,19 +36,34 @@ const indexKey = (prefix: string) => `${prefix}/index.json`;
 export function createChunkedObjectWriter(objects: ObjectStore, prefix: string, options: { partBytes?: number; contentType?: string } = {}): Writable & { readonly size: number } {
   const partBytes = options.partBytes ?? PART_BYTES;
   const contentType = options.contentType ?? 'application/octet-stream';
-  let pending: Buffer[] = [];
+  const pending: Buffer[] = [];
   let pendingBytes = 0;
   let parts = 0;
   let size = 0;
+  // The next part: the first `bytes` written, copied once at most (a part inside one chunk is a view of it).
+  // What is left of a chunk stays a view, so a large write is never copied again for every part it holds.
+  const takePart = (bytes: number): Buffer => {
+    const chunks: Buffer[] = [];
+    for (let need = bytes; need > 0; ) {
+      const chunk = pending[0]!;
+      if (chunk.length <= need) {
+        chunks.push(chunk);
+        pending.shift();
+        need -= chunk.length;
+      } else {
+        chunks.push(chunk.subarray(0, need));
+        pending[0] = chunk.subarray(need);
+        need = 0;
+      }
+    }
+    pendingBytes -= bytes;
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
+  };
   const flush = async (final: boolean) => {
     while (pendingBytes >= partBytes || (final && pendingBytes > 0)) {
-      const all = Buffer.concat(pending, pendingBytes);
-      const part = all.subarray(0, Math.min(partBytes, all.length));
-      const rest = all.subarray(part.length);
+      const part = takePart(Math.min(partBytes, pendingBytes));
       await objects.put(partKey(prefix, parts), new Uint8Array(part.buffer, part.byteOffset, part.byteLength), contentType);
       parts += 1;
-      pending = rest.length > 0 ? [Buffer.from(rest)] : [];
-      pendingBytes = rest.length;
     }
   };
   const writer = new Writable({

@@ -2,10 +2,18 @@
  * The scans of an uploaded batch: a zip, read in place in the object store (central directory first, then
  * each entry by range when its row needs it), never unpacked to a disk. Safely: plain file names only (a
  * file in a folder of the zip is known by its base name; no "..", no hidden files, no name twice), bounded
- * entry count and uncompressed size, and yauzl's own checks (entry sizes, CRC-32 of every entry read).
+ * entry count and uncompressed size, yauzl's checks of the central directory and of compressed entries'
+ * sizes, and the CRC-32 of every entry read compared with the central directory's (APPNOTE.TXT §4.4.7;
+ * yauzl itself does not check it: its README, "No CRC-32 Checking").
+ *
+ * A stored entry (compression method 0: what zip tools do with JPEG, PNG and PDF scans, which do not
+ * compress) is read straight from its range: its local header, then its bytes, both from the parts the
+ * archive has cached, copied once into a buffer of their own (a view of a cached 4 MiB part would be copied
+ * whole when it is posted to a render worker). Other entries go through yauzl's inflating stream.
  */
 import type { Readable } from 'node:stream';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import type { ChunkedObject } from './chunked-objects.ts';
 import { decodeScan, MAX_SCAN_BYTES, ScanError } from './scan-reader.ts';
@@ -75,14 +83,39 @@ export async function openScanArchive(file: ChunkedObject, limits = SCAN_ARCHIVE
     async read(name) {
       const entry = entries.get(name);
       if (!entry) throw new ScanArchiveError(`no entry named ${name}`);
-      const stream = await zip.openReadStreamPromise(entry);
-      const chunks: Buffer[] = [];
-      for await (const chunk of stream) chunks.push(chunk as Buffer);
-      const bytes = Buffer.concat(chunks);
-      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      let bytes: Uint8Array;
+      if (entry.compressionMethod === 0 && !entry.isEncrypted()) {
+        bytes = await readStored(file, entry);
+      } else {
+        const stream = await zip.openReadStreamPromise(entry);
+        const chunks: Buffer[] = [];
+        for await (const chunk of stream) chunks.push(chunk as Buffer);
+        const all = Buffer.concat(chunks);
+        // A small one lands in Node's shared buffer pool: copied out, as a stored entry is.
+        bytes = all.buffer.byteLength === all.byteLength ? new Uint8Array(all.buffer, all.byteOffset, all.byteLength) : new Uint8Array(all);
+      }
+      if (crc32(bytes) !== entry.crc32) throw new Error(`entry ${entry.fileName} fails its CRC-32 check`);
+      return bytes;
     },
     close: () => zip.close(),
   };
+}
+
+/** The local file header's signature (APPNOTE.TXT §4.3.7). */
+const LOCAL_FILE_HEADER = 0x04034b50;
+
+/** A stored entry's bytes: its local header (§4.3.7: the name and extra field lengths), then its data. */
+async function readStored(file: ChunkedObject, entry: yauzl.Entry): Promise<Uint8Array> {
+  const offset = entry.relativeOffsetOfLocalHeader;
+  const header = await file.read(offset, offset + 30);
+  if (header.length < 30 || header.readUInt32LE(0) !== LOCAL_FILE_HEADER) throw new Error(`invalid local file header signature for ${entry.fileName}`);
+  if (entry.compressedSize !== entry.uncompressedSize) throw new Error(`invalid stored entry ${entry.fileName}: its compressed size is not its size`);
+  const start = offset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+  const end = start + entry.compressedSize;
+  if (end > file.size) throw new Error(`entry ${entry.fileName} runs past the end of the archive: not enough bytes`);
+  const data = await file.read(start, end);
+  if (data.length !== entry.compressedSize) throw new Error(`entry ${entry.fileName}: not enough bytes`);
+  return new Uint8Array(data); // an own copy (see above)
 }
 
 /** The archive as the pipeline's scan source: a file is checked for size before it is read. */

@@ -20,12 +20,22 @@ import type { ObjectStore, StoredObjectInfo } from './object-store.ts';
  * partial one. The sidecar is written the same way just before the data. Concurrent puts of the
  * same key each use their own temp file; the last rename wins.
  *
+ * A content type the key's extension implies (`application/pdf` for `.pdf`, else
+ * `application/octet-stream`) needs no sidecar: `stat` infers it, and `put` writes none (and removes an
+ * older one). A licence PDF is then one file written and synced instead of two: each fsync costs about
+ * 0.3 ms of CPU here, the sidecar's file operations half of what storing a licence cost.
+ *
  * Limitation (unlike S3): a key cannot be both an object and a "directory" of other keys
  * (`a` and `a/b`); such a put fails with a clear error.
  */
 export const LOCAL_DIRECTORY_STORE_KIND = 'local-directory';
 
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+
+/** The content type a key's extension implies, kept without a sidecar. */
+function impliedContentType(key: string): string {
+  return key.endsWith('.pdf') ? 'application/pdf' : DEFAULT_CONTENT_TYPE;
+}
 
 export async function createLocalDirectoryStore(rootDir: string): Promise<ObjectStore> {
   if (!rootDir) throw new Error('local-directory object store: rootDir must not be empty');
@@ -41,6 +51,9 @@ function isErrno(err: unknown, ...codes: string[]): boolean {
 
 class LocalDirectoryStore implements ObjectStore {
   readonly kind = LOCAL_DIRECTORY_STORE_KIND;
+
+  /** Directories this store has made or found (a put skips its mkdir there; a failed write makes it again). */
+  private readonly knownDirs = new Set<string>();
 
   constructor(private readonly root: string) {}
 
@@ -59,6 +72,23 @@ class LocalDirectoryStore implements ObjectStore {
   async put(key: string, body: Uint8Array, contentType: string): Promise<void> {
     const target = this.pathOf(key);
     const dir = path.dirname(target);
+    const known = this.knownDirs.has(dir);
+    if (!known) await this.makeDir(key, dir);
+    const meta = LocalDirectoryStore.metaPathOf(target);
+    try {
+      if (contentType === impliedContentType(key)) await removeIfPresent(meta);
+      else await writeAtomically(meta, Buffer.from(JSON.stringify({ contentType }), 'utf8'));
+      await writeAtomically(target, body);
+    } catch (err) {
+      if (!known || !isErrno(err, 'ENOENT')) throw err;
+      // The directory went away behind the store's back: make it again.
+      this.knownDirs.delete(dir);
+      return this.put(key, body, contentType);
+    }
+    await fsyncDir(dir);
+  }
+
+  private async makeDir(key: string, dir: string): Promise<void> {
     try {
       await mkdir(dir, { recursive: true });
     } catch (err) {
@@ -69,9 +99,7 @@ class LocalDirectoryStore implements ObjectStore {
       }
       throw err;
     }
-    await writeAtomically(LocalDirectoryStore.metaPathOf(target), Buffer.from(JSON.stringify({ contentType }), 'utf8'));
-    await writeAtomically(target, body);
-    await fsyncDir(dir);
+    this.knownDirs.add(dir);
   }
 
   async get(key: string): Promise<Uint8Array | null> {
@@ -97,7 +125,7 @@ class LocalDirectoryStore implements ObjectStore {
       if (isErrno(err, 'ENOENT', 'ENOTDIR')) return null;
       throw err;
     }
-    let contentType = DEFAULT_CONTENT_TYPE;
+    let contentType = impliedContentType(key);
     try {
       const meta: unknown = JSON.parse(await readFile(LocalDirectoryStore.metaPathOf(p), 'utf8'));
       if (typeof meta === 'object' && meta !== null && typeof (meta as { contentType?: unknown }).contentType === 'string') {
@@ -172,6 +200,14 @@ async function writeAtomically(target: string, data: Uint8Array): Promise<void> 
     renamed = true;
   } finally {
     if (!renamed) await unlink(tmp).catch(() => undefined);
+  }
+}
+
+async function removeIfPresent(file: string): Promise<void> {
+  try {
+    await unlink(file);
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err;
   }
 }
 

@@ -188,6 +188,17 @@ for (const adapter of adapters) {
       expect(await store().list(k('over/'))).to.deep.equal([k('over/x.bin')]);
     });
 
+    it('keeps the content type of the last put, also where it is the one the extension implies', async () => {
+      await store().put(k('implied/x.pdf'), bytes(10), 'text/plain');
+      expect(await store().stat(k('implied/x.pdf'))).to.deep.include({ contentType: 'text/plain' });
+      await store().put(k('implied/x.pdf'), bytes(10), 'application/pdf');
+      expect(await store().stat(k('implied/x.pdf'))).to.deep.include({ contentType: 'application/pdf' });
+      await store().put(k('implied/y'), bytes(10), 'application/json');
+      await store().put(k('implied/y'), bytes(10), 'application/octet-stream');
+      expect(await store().stat(k('implied/y'))).to.deep.include({ contentType: 'application/octet-stream' });
+      expect(await store().list(k('implied/'))).to.deep.equal([k('implied/x.pdf'), k('implied/y')]);
+    });
+
     it('lists keys by prefix, sorted', async () => {
       const keys = ['list/a/1.pdf', 'list/a/2.pdf', 'list/a/deep/3.pdf', 'list/ab/4.pdf', 'list/b/5.pdf'].map(k);
       await Promise.all(keys.map((key) => store().put(key, bytes(10), 'application/pdf')));

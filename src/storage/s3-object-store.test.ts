@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 import { expect } from 'chai';
 
@@ -58,6 +58,19 @@ describe('S3 object store: behaviour against a real server', function () {
     expect(st.etag, 'a multipart ETag ends in -<number of parts>').to.match(/-3$/);
     expect(Buffer.from((await store.get(key))!).equals(Buffer.from(body))).to.equal(true);
     await store.delete(key);
+  });
+
+  // put() sends one digest per body, the signed payload hash over http (no Content-MD5 beside it): that is
+  // only a check if the server compares it with the body it received.
+  it('the server refuses a body whose SHA-256 is not the signed payload hash', async () => {
+    const client = createMinioClient(cfg);
+    const body = Buffer.from('the body that is sent');
+    const claimed = createHash('sha256').update('another body').digest('hex');
+    const err = await caught(client.makeRequestStreamAsync({ method: 'PUT', bucketName: cfg.bucket, objectName: `${cfg.keyPrefix}digest/x`, headers: { 'Content-Length': String(body.length) } }, body, claimed, [200], cfg.region));
+    expect((err as { code?: string }).code).to.equal('XAmzContentSHA256Mismatch');
+    const store = await createS3ObjectStore(cfg);
+    await store.put(`${cfg.keyPrefix}digest/y`, body, 'application/octet-stream');
+    expect(Buffer.from((await store.get(`${cfg.keyPrefix}digest/y`))!).toString()).to.equal('the body that is sent');
   });
 
   it('refuses objectLock on an existing bucket that was created without it', async () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { finished } from 'node:stream/promises';
 
 import { Client } from 'minio';
 import type { ClientOptions } from 'minio';
@@ -178,15 +179,28 @@ class S3ObjectStore implements ObjectStore {
     assertValidObjectKey(key);
     const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     if (buf.length <= this.partSize) {
-      await this.call('putObject', key, () =>
-        this.client.putObject(this.bucket, key, buf, buf.length, {
-          'Content-Type': contentType,
-          'Content-MD5': createHash('md5').update(buf).digest('base64'),
-        }),
-      );
+      await this.call('putObject', key, () => this.putSingle(key, buf, contentType));
       return;
     }
     await this.call('multipartUpload', key, () => this.multipartUpload(key, buf, contentType));
+  }
+
+  /**
+   * One PUT whose body the server checks against one digest the client computed: over http the signed
+   * payload hash (SigV4's x-amz-content-sha256: a body that does not match is refused, and the signature
+   * covers the hash), over https, where minio signs UNSIGNED-PAYLOAD, Content-MD5 (RFC 1864; a signed header).
+   * minio's putObject copies the buffer and computes MD5 and SHA-256 both, and this adapter added a
+   * Content-MD5 of its own on top: every 244 KB licence PDF was hashed three times (about 0.7 ms of CPU here).
+   * SHA-256 is also the cheaper of the two on a CPU with SHA extensions (0.13 ms vs 0.30 ms for MD5).
+   */
+  private async putSingle(key: string, buf: Buffer, contentType: string): Promise<void> {
+    const headers: Record<string, string> = { 'Content-Type': contentType, 'Content-Length': String(buf.length) };
+    let payloadSha256 = '';
+    if (this.client.enableSHA256) payloadSha256 = createHash('sha256').update(buf).digest('hex');
+    else headers['Content-MD5'] = createHash('md5').update(buf).digest('base64');
+    const res = await this.client.makeRequestStreamAsync({ method: 'PUT', bucketName: this.bucket, objectName: key, headers }, buf, payloadSha256, [200], this.region);
+    res.resume();
+    await finished(res);
   }
 
   /**
@@ -205,7 +219,8 @@ class S3ObjectStore implements ObjectStore {
             objectName: key,
             uploadID: uploadId,
             partNumber: part,
-            headers: { 'Content-MD5': createHash('md5').update(chunk).digest('base64') },
+            // Over http minio signs each part's SHA-256 (checked by the server); Content-MD5 only where it does not.
+            headers: this.client.enableSHA256 ? {} : { 'Content-MD5': createHash('md5').update(chunk).digest('base64') },
           },
           chunk,
         );
