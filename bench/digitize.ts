@@ -5,7 +5,17 @@
  * BENCH_DIGITIZE_RENDER_WORKERS per process, default 2), against the machine's ceiling: render + sign of one
  * digitized licence (sampleDigitizedLicenceInput with that scan), measured in the same run, times the cores.
  * Shown: rows/s, share of the ceiling, machine CPU per digitized row (every process: the services,
- * PostgreSQL, Ceph) ÷ render + sign, and bytes per digitized PDF.
+ * PostgreSQL, Ceph) ÷ render + sign, and bytes per digitized PDF. Beside it the job's own CPU per row (the
+ * services; PostgreSQL's server processes and the backends of the bench's database; the daemons of the Ceph
+ * cluster in LV_S3_STATE_DIR): on a machine other sessions share, that is the figure another run can be
+ * compared with, and "other" says how much the machine figure was disturbed. Then the same job on the
+ * embedded defaults (PGlite + local object directory, one process), the cost of the code without PostgreSQL
+ * and Ceph. BENCH_DIGITIZE_SETUPS (default "postgres-s3,embedded"); BENCH_DIGITIZE_SCAN_FILES = shared
+ * (default: every row names the same file, as the issue's figures were taken) | distinct (a file per row, the
+ * zip ~200 KB × rows: the upload and the reads out of the zip are then real work too);
+ * BENCH_DIGITIZE_CPU_PROF=<dir> runs the services with --cpu-prof (a profile per thread: main, render
+ * workers, anchorer) into <dir>/<setup>-<processes>/. The PDFs and the upload a run stored in the S3 gateway
+ * are deleted after it (the test gateway is a few GiB).
  *
  * Issue 5 (BENCH_DIGITIZE_IN_PROCESS=true): issued rows per second for a clean manifest of BENCH_DIGITIZE_ROWS
  * (default 10 000) business-licence rows, without (a ~400-byte JPEG) and with a ~200 KB JPEG scan, with
@@ -45,7 +55,8 @@ import { loadScan } from '../src/digitize/scan-reader.ts';
 import { DEFAULT_FONT_PATHS, loadFontChain } from '../src/pdf/fonts.ts';
 import { renderSignedLicencePdf } from '../src/pdf/render-licence.ts';
 import { sampleDigitizedLicenceInput, sampleLicenceInput } from '../src/pdf/sample-input.ts';
-import { loadS3TestConfig } from '../test/support/s3-test-config.ts';
+import { loadS3TestConfig, S3_STATE_DIR_DEFAULT } from '../test/support/s3-test-config.ts';
+import { createS3ObjectStore } from '../src/storage/s3-object-store.ts';
 import { departmentToken, freePort, ServiceProcess, sleep } from '../test/support/service-process.ts';
 import { DEPARTMENTS } from '../test/support/test-vault.ts';
 import { zipStore } from '../test/support/zip.ts';
@@ -75,6 +86,12 @@ function machineBusyMs(): number {
   // The "cpu" line: user nice system idle iowait irq softirq … (idle and iowait are not busy).
   const [user, nice, system, , , irq, softirq] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number) as number[];
   return ((user! + nice! + system! + irq! + softirq!) * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+/** Interrupt work of the whole machine so far (irq + softirq: on loopback, much of the network stack), CPU ms. */
+function machineInterruptMs(): number {
+  const [, , , , , irq, softirq] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number) as number[];
+  return ((irq! + softirq!) * 1000) / 100;
 }
 
 // --- inputs ------------------------------------------------------------------------------------------
@@ -118,8 +135,8 @@ const COLUMNS = [
 ];
 const NAMES = ['北京𠮷𪚥餐饮管理有限公司', '臺灣麵館有限公司', '朝阳区建国路食品商店', '上海𠮷祥贸易有限责任公司', '杭州西湖龍井茶业有限公司'];
 
-/** A clean CSV manifest: every row valid, unique source_record_id, every row naming the same scan file. */
-export function writeCleanManifest(file: string, rows: number, scanName: string): void {
+/** A clean CSV manifest: every row valid, unique source_record_id, every row naming the same scan file (or each its own). */
+export function writeCleanManifest(file: string, rows: number, scanName: string, scanOfRow?: (i: number) => string): void {
   const fd = fs.openSync(file, 'w');
   let buf = COLUMNS.join(',') + '\n';
   const pad = (n: number) => String(n).padStart(2, '0');
@@ -131,7 +148,7 @@ export function writeCleanManifest(file: string, rows: number, scanName: string)
     buf += [
       'GSJ-BENCH', `B${String(i).padStart(7, '0')}`, 'business-licence', usccFor(i), NAMES[i % NAMES.length], date, date, i % 3 === 0 ? '长期' : `${y + 20}-${pad(m)}-${pad(d)}`,
       '有限责任公司', '张𠮷', '人民币壹佰万元整', date, `北京市朝阳区建国路${1 + (i % 500)}号`, '餐饮服务；预包装食品销售',
-      scanName, `档案室${1 + (i % 9)}号柜-第${1 + (i % 5)}层`, '陳志強',
+      scanOfRow ? scanOfRow(i) : scanName, `档案室${1 + (i % 9)}号柜-第${1 + (i % 5)}层`, '陳志強',
     ].join(',') + '\n';
     if (buf.length > 1 << 16) {
       fs.writeSync(fd, buf);
@@ -324,14 +341,12 @@ function runChild(manifest: string, scansDir: string, workers: number, rows: num
 
 // --- issue 19: one job shared by 1, 2 and 3 service processes on PostgreSQL + S3 ----------------------
 
-/**
- * CPU ms so far of the machine's processes by group: the given service pids, PostgreSQL, Ceph (monitor, OSD,
- * gateway), and everything else (another session's work on this shared machine shows up there). Processes
- * that exited during the run are missed (PostgreSQL backends live as long as the pools' connections).
- */
-function cpuByGroup(servicePids: number[], since?: Map<number, { group: string; ms: number }>): { groups: { services: number; postgres: number; ceph: number; other: number }; byPid: Map<number, { group: string; ms: number }> } {
-  const groups = { services: 0, postgres: 0, ceph: 0, other: 0 };
-  const byPid = new Map<number, { group: string; ms: number }>();
+type CpuGroups = { services: number; postgres: number; ceph: number; other: number };
+type PidCpu = Map<number, { comm: string; ms: number }>;
+
+/** CPU ms so far of every process on the machine (utime + stime, all threads), by pid. */
+function cpuByPid(): PidCpu {
+  const byPid: PidCpu = new Map();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -342,14 +357,51 @@ function cpuByGroup(servicePids: number[], since?: Map<number, { group: string; 
     }
     const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, USER_HZ 100
-    const pid = Number(entry);
-    const group = servicePids.includes(pid) ? 'services' : comm === 'postgres' ? 'postgres' : /^(ceph-|radosgw)/.test(comm) ? 'ceph' : 'other';
-    byPid.set(pid, { group, ms });
-    // Per process, since the first sample (a process started since counts from zero; one that exited is lost).
-    groups[group as keyof typeof groups] += ms - (since?.get(pid)?.ms ?? 0);
+    byPid.set(Number(entry), { comm, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 }); // USER_HZ 100
   }
-  return { groups, byPid };
+  return byPid;
+}
+
+/**
+ * CPU ms between two samples by group: the given service pids; PostgreSQL (the server's own processes and
+ * the backends of the bench's database: a backend of another database is another session's tests on this
+ * shared server, and counts as other); Ceph (monitor, OSD, gateway); and everything else (this bench process,
+ * and another session's work on the shared machine). A process started since the first sample counts from
+ * zero; one that exited is missed (PostgreSQL backends live as long as the pools' connections).
+ */
+function cpuGroups(before: PidCpu, after: PidCpu, servicePids: number[], foreignBackends: ReadonlySet<number>): CpuGroups {
+  const groups: CpuGroups = { services: 0, postgres: 0, ceph: 0, other: 0 };
+  for (const [pid, { comm, ms }] of after) {
+    const group: keyof CpuGroups = servicePids.includes(pid) ? 'services' : comm === 'postgres' && !foreignBackends.has(pid) ? 'postgres' : /^(ceph-|radosgw)/.test(comm) && isOurCeph(pid) ? 'ceph' : 'other';
+    groups[group] += ms - (before.get(pid)?.ms ?? 0);
+  }
+  return groups;
+}
+
+/**
+ * Whether a Ceph daemon belongs to the gateway the bench uses (scripts/s3-test-server.sh runs each cluster
+ * with the config file in its state directory, LV_S3_STATE_DIR): another cluster on the machine, say another
+ * session's, counts as other.
+ */
+function isOurCeph(pid: number): boolean {
+  const stateDir = process.env.LV_S3_STATE_DIR || S3_STATE_DIR_DEFAULT;
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(path.join(stateDir, 'ceph.conf'));
+  } catch {
+    return false;
+  }
+}
+
+/** PostgreSQL backends serving a database other than `database` (null: any database is foreign). */
+async function foreignPostgresBackends(database: string | null): Promise<Set<number>> {
+  const admin = await openTestDatabase('postgres', { migrate: false }).catch(() => null);
+  if (!admin) return new Set();
+  try {
+    const rows = (await admin.db.raw('select pid, datname from pg_stat_activity where datname is not null')).rows as Array<{ pid: number; datname: string }>;
+    return new Set(rows.filter((r) => r.datname !== database).map((r) => r.pid));
+  } finally {
+    await admin.dispose();
+  }
 }
 
 const REPLICAS_PUBLIC_BASE_URL = 'http://bench-digitize.licence-vault.test';
@@ -374,14 +426,24 @@ async function digitizedRenderSignMs(scanFile: string): Promise<number> {
   return (c.user + c.system) / 1000 / n;
 }
 
-/** One API job of `rows` rows run by `processes` service processes on a fresh PostgreSQL database and S3. */
-async function sharedJobRun(opts: { processes: number; rows: number; manifest: string; scansZip: Uint8Array; s3: { endpoint: string; accessKey: string; secretKey: string; bucket: string; region: string }; renderWorkers: string }) {
-  const db = await openTestDatabase('postgres', { migrate: false });
+/** Where a shared job runs: PostgreSQL + the S3 gateway (any number of processes), or PGlite + a local directory (one). */
+export type DigitizeSetup = 'postgres-s3' | 'embedded';
+type S3Settings = { endpoint: string; accessKey: string; secretKey: string; bucket: string; region: string };
+
+/** One API job of `rows` rows run by `processes` service processes on a fresh database and object store. */
+async function sharedJobRun(opts: { setup: DigitizeSetup; processes: number; rows: number; manifest: string; scansZip: Uint8Array; s3: S3Settings | null; renderWorkers: string; profileDir: string | null }) {
+  const db = opts.setup === 'postgres-s3' ? await openTestDatabase('postgres', { migrate: false }) : null;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lv-bench-digitize-replicas-'));
   const services: ServiceProcess[] = [];
   try {
-    const env = { S3_ENDPOINT: opts.s3.endpoint, S3_ACCESS_KEY: opts.s3.accessKey, S3_SECRET_KEY: opts.s3.secretKey, S3_BUCKET: opts.s3.bucket, S3_REGION: opts.s3.region, RENDER_WORKERS: opts.renderWorkers, LOG_LEVEL: 'warn' };
-    for (let i = 0; i < opts.processes; i++) services.push(await ServiceProcess.start({ dataDir, databaseUrl: db.url!, port: await freePort(), publicBaseUrl: REPLICAS_PUBLIC_BASE_URL, env }));
+    const s3 = opts.setup === 'postgres-s3' ? opts.s3! : null;
+    const env = {
+      ...(s3 ? { S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY: s3.accessKey, S3_SECRET_KEY: s3.secretKey, S3_BUCKET: s3.bucket, S3_REGION: s3.region } : {}),
+      RENDER_WORKERS: opts.renderWorkers, LOG_LEVEL: 'warn',
+    };
+    // Each process writes a profile per thread (main, render workers, anchorer) when it stops.
+    const extraNodeArguments = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
+    for (let i = 0; i < opts.processes; i++) services.push(await ServiceProcess.start({ dataDir, databaseUrl: db?.url ?? null, port: await freePort(), publicBaseUrl: REPLICAS_PUBLIC_BASE_URL, env, extraNodeArguments }));
     const baseUrl = services[0]!.baseUrl;
     const token = await departmentToken(baseUrl, dataDir, DEPARTMENTS.market, REPLICAS_PUBLIC_BASE_URL);
     const form = new FormData();
@@ -389,8 +451,10 @@ async function sharedJobRun(opts: { processes: number; rows: number; manifest: s
     form.set('scans', new Blob([Buffer.from(opts.scansZip)]), 'scans.zip');
     const loadBefore = load();
     const pids = services.map((s) => s.pid);
-    const g0 = cpuByGroup(pids).byPid;
+    const p0 = cpuByPid();
     const m0 = machineBusyMs();
+    const i0 = machineInterruptMs();
+    const b0 = process.cpuUsage();
     const t0 = performance.now();
     const submitted = await fetch(`${baseUrl}/digitize/jobs`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
     if (submitted.status !== 202) throw new Error(`job not accepted: ${submitted.status} ${await submitted.text()}`);
@@ -403,57 +467,109 @@ async function sharedJobRun(opts: { processes: number; rows: number; manifest: s
     }
     const seconds = (performance.now() - t0) / 1000;
     const machineCpuMs = machineBusyMs() - m0;
-    const { groups } = cpuByGroup(pids, g0);
+    const interruptCpuMs = machineInterruptMs() - i0;
+    const b = process.cpuUsage(b0);
+    const groups = cpuGroups(p0, cpuByPid(), pids, await foreignPostgresBackends(db ? new URL(db.url!).pathname.slice(1) : null));
     if (job.state !== 'done') throw new Error(`job ${job.state}: ${job.error}`);
-    const docs = await db.db('licences').whereNotNull('provenance').select(db.db.raw('count(*) as n, avg(document_size) as bytes')).first();
-    return { seconds, machineCpuMs, groups, issued: job.summary!.issued, documents: Number(docs.n), bytesPerPdf: Math.round(Number(docs.bytes)), loadBefore, loadAfter: load() };
+    let documents: number;
+    let bytesPerPdf: number;
+    if (db) {
+      const docs = await db.db('licences').whereNotNull('provenance').select(db.db.raw('count(*) as n, avg(document_size) as bytes')).first();
+      documents = Number(docs.n);
+      bytesPerPdf = Math.round(Number(docs.bytes));
+      // The test gateway is a few GiB: a run leaves none of its ~370 MB of PDFs and upload behind.
+      await removeRunObjects(s3!, (await db.db('licences').select('document_key')).map((r: { document_key: string }) => r.document_key), `digitize-jobs/${jobId.toLowerCase()}/`);
+    } else {
+      // PGlite admits one process: the service's own answer counts, the PDFs are in its object directory.
+      documents = job.summary!.issued;
+      const pdfDir = path.join(dataDir, 'objects', 'licences');
+      bytesPerPdf = fs.existsSync(pdfDir) ? Math.round(dirBytes(pdfDir) / documents) : 0;
+    }
+    return { seconds, machineCpuMs, interruptCpuMs, benchCpuMs: (b.user + b.system) / 1000, groups, issued: job.summary!.issued, documents, bytesPerPdf, loadBefore, loadAfter: load() };
   } finally {
-    await Promise.all(services.map((s) => s.stop()));
-    await db.dispose().catch(() => undefined);
+    await Promise.all(services.map((s) => s.stop(30_000)));
+    await db?.dispose().catch(() => undefined);
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
+/** Deletes a run's objects from the S3 gateway: the PDFs it issued and its job's upload and report. */
+async function removeRunObjects(s3: S3Settings, documentKeys: string[], jobPrefix: string): Promise<void> {
+  const store = await createS3ObjectStore(s3);
+  try {
+    const keys = [...documentKeys, ...(await store.list(jobPrefix))];
+    for (let i = 0; i < keys.length; i += 16) await Promise.all(keys.slice(i, i + 16).map((key) => store.delete(key)));
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * The JPEG of row i when every row has a scan of its own: the same image with a comment segment (COM,
+ * ITU T.81 §B.2.4.5) naming the row, so every file has its own SHA-256 and the zip holds one per row.
+ */
+function rowScan(scan: Buffer, i: number): Uint8Array {
+  const text = Buffer.from(`row ${i}`);
+  const com = Buffer.from([0xff, 0xfe, 0, text.length + 2]);
+  return new Uint8Array(Buffer.concat([scan.subarray(0, 2), com, text, scan.subarray(2)]));
+}
+
 async function sharedJobBench(results: Record<string, unknown>) {
+  const setups = (process.env.BENCH_DIGITIZE_SETUPS ?? 'postgres-s3,embedded').split(',').map((s) => s.trim()).filter((s): s is DigitizeSetup => s === 'postgres-s3' || s === 'embedded');
   const postgresMissing = await postgresUnavailableReason();
   const s3 = await loadS3TestConfig();
-  if (postgresMissing || 'skipReason' in s3) {
-    console.log(`digitization on PostgreSQL + S3 SKIPPED: ${postgresMissing ?? (s3 as { skipReason: string }).skipReason}`);
-    return;
-  }
+  const sharedMissing = postgresMissing ?? ('skipReason' in s3 ? s3.skipReason : null);
+  if (sharedMissing && setups.includes('postgres-s3')) console.log(`digitization on PostgreSQL + S3 SKIPPED: ${sharedMissing}`);
   const rows = Number(process.env.BENCH_DIGITIZE_ROWS ?? 1500);
   const processCounts = (process.env.BENCH_DIGITIZE_PROCESSES ?? '1,2,3').split(',').map(Number).filter((n) => n > 0);
   const renderWorkers = process.env.BENCH_DIGITIZE_RENDER_WORKERS ?? String(Math.min(2, os.cpus().length));
+  const distinctScans = process.env.BENCH_DIGITIZE_SCAN_FILES === 'distinct';
+  const profileDir = process.env.BENCH_DIGITIZE_CPU_PROF ? path.resolve(process.env.BENCH_DIGITIZE_CPU_PROF) : null;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lv-bench-digitize-shared-'));
   try {
     const scan = await makeScanJpeg();
     const scanFile = path.join(dir, 'scan-200k.jpg');
     fs.writeFileSync(scanFile, scan);
     const manifest = path.join(dir, 'manifest.csv');
-    writeCleanManifest(manifest, rows, 'scan-200k.jpg');
-    const scansZip = zipStore([{ name: 'scan-200k.jpg', bytes: new Uint8Array(scan) }]);
+    writeCleanManifest(manifest, rows, 'scan-200k.jpg', distinctScans ? (i) => `scan-${i}.jpg` : undefined);
+    const scansZip = distinctScans
+      ? zipStore(Array.from({ length: rows }, (_, i) => ({ name: `scan-${i}.jpg`, bytes: rowScan(scan, i) })))
+      : zipStore([{ name: 'scan-200k.jpg', bytes: new Uint8Array(scan) }]);
     const cores = os.cpus().length;
     const renderSignMs = +(await digitizedRenderSignMs(scanFile)).toFixed(2);
     const ceiling = +((cores * 1000) / renderSignMs).toFixed(1);
-    console.log(`render + sign of one digitized licence (sampleDigitizedLicenceInput, ${scan.length} B JPEG scan): ${renderSignMs} CPU ms → ceiling on ${cores} cores ${ceiling} rows/s; load ${load().join(' ')}`);
+    console.log(`render + sign of one digitized licence (sampleDigitizedLicenceInput, ${scan.length} B JPEG scan): ${renderSignMs} CPU ms → ceiling on ${cores} cores ${ceiling} rows/s; scans: ${distinctScans ? `one file per row (zip ${mib(scansZip.length)} MiB)` : 'one file named by every row'}; load ${load().join(' ')}`);
+    const runs: Array<{ setup: DigitizeSetup; processes: number }> = [];
+    for (const setup of setups) {
+      if (setup === 'postgres-s3' && !sharedMissing) for (const processes of processCounts) runs.push({ setup, processes });
+      if (setup === 'embedded') runs.push({ setup, processes: 1 });
+    }
     const table: Array<Record<string, unknown>> = [];
-    for (const processes of processCounts) {
-      const r = await sharedJobRun({ processes, rows, manifest, scansZip, s3, renderWorkers });
+    for (const { setup, processes } of runs) {
+      const runProfileDir = profileDir ? path.join(profileDir, `${setup}-${processes}`) : null;
+      const r = await sharedJobRun({ setup, processes, rows, manifest, scansZip, s3: 'skipReason' in s3 ? null : s3, renderWorkers, profileDir: runProfileDir });
+      const perRow = (ms: number) => +(ms / r.documents).toFixed(1);
       const rowsPerSecond = +(r.documents / r.seconds).toFixed(1);
-      const machineCpuMsPerRow = +(r.machineCpuMs / r.documents).toFixed(1);
+      const machineCpuMsPerRow = perRow(r.machineCpuMs);
+      // The job's own processes: the services, its PostgreSQL and Ceph (what another session ran meanwhile is not in it).
+      const jobCpuMsPerRow = perRow(r.groups.services + r.groups.postgres + r.groups.ceph);
       const row = {
-        processes, renderWorkersEach: Number(renderWorkers), rows, digitized: r.documents, seconds: +r.seconds.toFixed(1), rowsPerSecond,
+        setup: setup === 'embedded' ? 'PGlite + local dir' : 'PostgreSQL + S3', processes, renderWorkersEach: Number(renderWorkers), rows, digitized: r.documents, seconds: +r.seconds.toFixed(1), rowsPerSecond,
         ofCeiling: +(rowsPerSecond / ceiling).toFixed(3), machineCpuMsPerRow, cpuPerRowOverRenderSign: +(machineCpuMsPerRow / renderSignMs).toFixed(2),
-        servicesCpuMsPerRow: +(r.groups.services / r.documents).toFixed(1), postgresCpuMsPerRow: +(r.groups.postgres / r.documents).toFixed(1),
-        cephCpuMsPerRow: +(r.groups.ceph / r.documents).toFixed(1), otherCpuMsPerRow: +(r.groups.other / r.documents).toFixed(1),
+        jobCpuMsPerRow, jobCpuOverRenderSign: +(jobCpuMsPerRow / renderSignMs).toFixed(2),
+        servicesCpuMsPerRow: perRow(r.groups.services), postgresCpuMsPerRow: perRow(r.groups.postgres), cephCpuMsPerRow: perRow(r.groups.ceph),
+        benchCpuMsPerRow: perRow(r.benchCpuMs), otherCpuMsPerRow: perRow(r.groups.other - r.benchCpuMs),
+        // Busy time no live process was charged with: interrupts (softirq: loopback networking) and processes
+        // that came and went during the run (another session's short commands, say).
+        interruptCpuMsPerRow: perRow(r.interruptCpuMs), unattributedCpuMsPerRow: perRow(r.machineCpuMs - r.groups.services - r.groups.postgres - r.groups.ceph - r.groups.other - r.interruptCpuMs),
         bytesPerPdf: r.bytesPerPdf, load1mBefore: r.loadBefore[0], load1mAfter: r.loadAfter[0],
       };
       table.push(row);
-      console.log(`  ${processes} process(es): ${rowsPerSecond} rows/s (${(100 * row.ofCeiling).toFixed(0)}% of the ceiling), machine ${machineCpuMsPerRow} CPU ms per row = ${row.cpuPerRowOverRenderSign}× render + sign (services ${row.servicesCpuMsPerRow}, PostgreSQL ${row.postgresCpuMsPerRow}, Ceph ${row.cephCpuMsPerRow}, other ${row.otherCpuMsPerRow}), ${r.bytesPerPdf} B per PDF, load ${r.loadAfter.join(' ')}`);
+      console.log(`  ${row.setup}, ${processes} process(es): ${rowsPerSecond} rows/s (${(100 * row.ofCeiling).toFixed(0)}% of the ceiling), machine ${machineCpuMsPerRow} CPU ms per row = ${row.cpuPerRowOverRenderSign}× render + sign (services ${row.servicesCpuMsPerRow}, PostgreSQL ${row.postgresCpuMsPerRow}, Ceph ${row.cephCpuMsPerRow}, this bench ${row.benchCpuMsPerRow}, other ${row.otherCpuMsPerRow}, interrupts ${row.interruptCpuMsPerRow}, exited or unattributed ${row.unattributedCpuMsPerRow}; the job's own ${jobCpuMsPerRow} = ${row.jobCpuOverRenderSign}×), ${r.bytesPerPdf} B per PDF, load ${r.loadAfter.join(' ')}`);
     }
-    console.log(`One digitization job (${rows} clean business-licence rows, ~200 KB JPEG each) shared by N service processes on one PostgreSQL + the S3 gateway (wall time from upload to done; machine CPU counts every process on the ${cores} shared cores: services, PostgreSQL, Ceph):`);
+    console.log(`One digitization job (${rows} clean business-licence rows, ~200 KB JPEG each) shared by N service processes (wall time from upload to done; machine CPU counts every process on the ${cores} shared cores; "job" only the services, their PostgreSQL backends and server processes, and Ceph; "other" is what else ran on the machine meanwhile, "bench" the uploader and poller):`);
     console.table(table);
-    results.digitizeShared = { rows, scanBytes: scan.length, renderSignCpuMsPerDigitizedLicence: renderSignMs, ceilingRowsPerSecond: ceiling, cores, runs: table };
+    results.digitizeShared = { rows, scanBytes: scan.length, scanFiles: distinctScans ? 'distinct' : 'shared', renderSignCpuMsPerDigitizedLicence: renderSignMs, ceilingRowsPerSecond: ceiling, cores, runs: table };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -16,13 +16,16 @@ import { ACCESS_LOG_ORIGIN, LICENCE_LOG_ORIGIN } from './log-consistency.ts';
 
 export interface ServiceProcessOptions {
   dataDir: string;
-  databaseUrl: string;
+  /** PostgreSQL; null: the embedded PGlite in the data directory. */
+  databaseUrl: string | null;
   port: number;
   /** Default: this process's own URL. Replicas that share tokens must share it. */
   publicBaseUrl?: string;
   /** Extra environment (ANCHORER_ENABLED, RENDER_WORKERS, …) over the defaults below. */
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** Node arguments put before `npm start`'s own (e.g. `--cpu-prof` for a benchmark's profile). */
+  extraNodeArguments?: string[];
 }
 
 /**
@@ -67,9 +70,9 @@ export class ServiceProcess {
 
   static async start(opts: ServiceProcessOptions): Promise<ServiceProcess> {
     const baseUrl = `http://127.0.0.1:${opts.port}`;
-    const child = spawn(process.execPath, serviceNodeArguments(), {
+    const child = spawn(process.execPath, [...(opts.extraNodeArguments ?? []), ...serviceNodeArguments()], {
       env: childEnvironment({
-        DATABASE_URL: opts.databaseUrl, DATA_DIR: opts.dataDir, PORT: String(opts.port), HOST: '127.0.0.1',
+        DATABASE_URL: opts.databaseUrl ?? undefined, DATA_DIR: opts.dataDir, PORT: String(opts.port), HOST: '127.0.0.1',
         PUBLIC_BASE_URL: opts.publicBaseUrl ?? baseUrl, LOG_ORIGIN: LICENCE_LOG_ORIGIN, ACCESS_LOG_ORIGIN, SEED_DEV_DATA: 'true', DEV_IDP_ENABLED: 'true', LOG_LEVEL: 'warn', RENDER_WORKERS: '0',
         ...opts.env,
       }),
