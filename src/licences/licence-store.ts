@@ -148,24 +148,6 @@ export function createLicenceStore(db: Database): LicenceStore {
     return records.map(() => undefined);
   }, { maxBatch: 32, retryAlone: isRecordsFault });
 
-  /**
-   * Serials and Idempotency-Key lookups are asked for once per issuance, before its document is made: asked
-   * together (concurrent requests, a digitization range's rows in flight), one statement answers them all.
-   * Serials: `n` at once by moving the counter by `n`; each caller gets one of them, in order.
-   */
-  const allocateSerials = async (typeCode: string, issuerCode: string, n: number): Promise<bigint[]> => {
-    const result = await db.raw<{ rows: Array<{ last_serial: string | number }> }>(
-      `INSERT INTO licence_serials (type_code, issuer_code, last_serial) VALUES (?, ?, ?)
-       ON CONFLICT (type_code, issuer_code) DO UPDATE SET last_serial = licence_serials.last_serial + EXCLUDED.last_serial
-       RETURNING last_serial`,
-      [typeCode, issuerCode, n],
-    );
-    const last = BigInt(result.rows[0]!.last_serial);
-    return Array.from({ length: n }, (_, i) => last - BigInt(n - 1 - i));
-  };
-  const serialAllocators = new Map<string, GroupCommit<null, bigint>>();
-  const idempotencyLookups = new Map<string, GroupCommit<string, { licence: Licence; requestSha256: string | null } | null>>();
-
   const verificationCodeSha256 = async (id: string) => {
     const row = await db<LicenceRow>('licences').where({ id }).first('verification_code_sha256');
     return row?.verification_code_sha256 ?? null;
@@ -189,14 +171,14 @@ export function createLicenceStore(db: Database): LicenceStore {
 
   return {
     verificationCodeSha256,
-    allocateSerial(typeCode, issuerCode) {
-      const key = `${typeCode}|${issuerCode}`;
-      let serials = serialAllocators.get(key);
-      if (!serials) {
-        serials = new GroupCommit<null, bigint>((wanted) => allocateSerials(typeCode, issuerCode, wanted.length), { maxBatch: 256 });
-        serialAllocators.set(key, serials);
-      }
-      return serials.submit(null);
+    async allocateSerial(typeCode, issuerCode) {
+      const result = await db.raw<{ rows: Array<{ last_serial: string | number }> }>(
+        `INSERT INTO licence_serials (type_code, issuer_code, last_serial) VALUES (?, ?, 1)
+         ON CONFLICT (type_code, issuer_code) DO UPDATE SET last_serial = licence_serials.last_serial + 1
+         RETURNING last_serial`,
+        [typeCode, issuerCode],
+      );
+      return BigInt(result.rows[0]!.last_serial);
     },
 
     async insert(record) {
@@ -217,17 +199,9 @@ export function createLicenceStore(db: Database): LicenceStore {
       return row ? fromRow(row) : null;
     },
 
-    findByIdempotencyKey(issuerCode, key) {
-      let lookups = idempotencyLookups.get(issuerCode);
-      if (!lookups) {
-        lookups = new GroupCommit<string, { licence: Licence; requestSha256: string | null } | null>(async (keys) => {
-          const rows = await db<LicenceRow>('licences').where({ issuer_code: issuerCode }).whereIn('idempotency_key', [...new Set(keys)]);
-          const byKey = new Map(rows.map((row) => [row.idempotency_key, { licence: fromRow(row), requestSha256: row.request_sha256 }]));
-          return keys.map((k) => byKey.get(k) ?? null);
-        }, { maxBatch: 256 });
-        idempotencyLookups.set(issuerCode, lookups);
-      }
-      return lookups.submit(key);
+    async findByIdempotencyKey(issuerCode, key) {
+      const row = await db<LicenceRow>('licences').where({ issuer_code: issuerCode, idempotency_key: key }).first();
+      return row ? { licence: fromRow(row), requestSha256: row.request_sha256 } : null;
     },
 
     async list(q) {

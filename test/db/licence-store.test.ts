@@ -36,14 +36,9 @@ for (const engine of TEST_ENGINES) {
       expect(await departments.get('nope')).to.equal(null);
     });
 
-    it('allocates serials without duplicates under 40 concurrent callers, in as few statements as there were rounds of them', async () => {
+    it('allocates serials without duplicates under 40 concurrent callers', async () => {
       const store = createLicenceStore(t.db);
-      let statements = 0;
-      const countSerialStatements = (q: { sql: string }) => { if (q.sql.includes('licence_serials')) statements += 1; };
-      t.db.on('query', countSerialStatements);
-      const serials = await Promise.all(Array.from({ length: 40 }, () => store.allocateSerial('XX', ISSUER))).finally(() => t.db.off('query', countSerialStatements));
-      // Asked together, answered together: the first alone, the other 39 by one statement.
-      expect(statements).to.equal(2);
+      const serials = await Promise.all(Array.from({ length: 40 }, () => store.allocateSerial('XX', ISSUER)));
       const asNumbers = serials.map(Number).sort((a, b) => a - b);
       expect(new Set(asNumbers).size).to.equal(40);
       expect(asNumbers[0]).to.equal(1);
