@@ -19,45 +19,30 @@ function aliasFromRow(r: Record<string, any>): HolderAlias {
 export async function addAliasesIn(executor: Knex | Knex.Transaction, aliases: HolderAlias[]) {
   const added: HolderAlias[] = [];
   const conflicts: Array<{ alias: HolderAlias; existingHolderId: string }> = [];
-  if (aliases.length === 0) return { added, conflicts };
-  // Set-based, two statements for any number of aliases (a batch of issuances brings several): insert what
-  // is new (an identifier twice in the batch is inserted once, for its first alias), then read who holds the
-  // others. The outcome is that of adding them one by one in order.
-  const inserted = await executor('holder_identifiers')
-    .insert(aliases.map((alias) => ({
-      identifier: alias.identifier, kind: alias.kind, holder_id: alias.holderId, holder_kind: alias.holderKind, source: alias.source,
-      licence_id: alias.licenceId, added_by: alias.addedBy, reason: alias.reason, added_at: alias.addedAt,
-    })))
-    .onConflict('identifier')
-    .ignore()
-    .returning('identifier');
-  const newlyInserted = new Set(inserted.map((r: { identifier: string }) => r.identifier));
-  const others = aliases.filter((alias) => !newlyInserted.has(alias.identifier));
-  const holders = new Map<string, string>();
-  if (others.length > 0) {
-    const rows = await executor('holder_identifiers').whereIn('identifier', [...new Set(others.map((a) => a.identifier))]).select('identifier', 'holder_id');
-    for (const r of rows) holders.set(r.identifier, r.holder_id);
-  }
-  const seen = new Set<string>();
   for (const alias of aliases) {
-    const first = !seen.has(alias.identifier);
-    seen.add(alias.identifier);
-    if (first && newlyInserted.has(alias.identifier)) {
+    const inserted = await executor('holder_identifiers')
+      .insert({
+        identifier: alias.identifier, kind: alias.kind, holder_id: alias.holderId, holder_kind: alias.holderKind, source: alias.source,
+        licence_id: alias.licenceId, added_by: alias.addedBy, reason: alias.reason, added_at: alias.addedAt,
+      })
+      .onConflict('identifier')
+      .ignore()
+      .returning('identifier');
+    if (inserted.length > 0) {
       added.push(alias);
       continue;
     }
-    // Held by the batch's first alias of it when this statement inserted it, else by whoever the database names.
-    const existingHolderId = newlyInserted.has(alias.identifier) ? aliases.find((a) => a.identifier === alias.identifier)!.holderId : holders.get(alias.identifier);
-    if (existingHolderId !== undefined && existingHolderId !== alias.holderId) conflicts.push({ alias, existingHolderId });
-  }
-  if (conflicts.length > 0) {
-    await executor('identifier_conflicts')
-      .insert(conflicts.map(({ alias, existingHolderId }) => ({
-        identifier: alias.identifier, kind: alias.kind, claimed_holder_id: alias.holderId, existing_holder_id: existingHolderId, source: alias.source,
-        licence_id: alias.licenceId, claimed_by: alias.addedBy, reason: alias.reason, at: alias.addedAt,
-      })))
-      .onConflict(['identifier', 'claimed_holder_id'])
-      .ignore();
+    const existing = await executor('holder_identifiers').where({ identifier: alias.identifier }).first('holder_id');
+    if (existing && existing.holder_id !== alias.holderId) {
+      conflicts.push({ alias, existingHolderId: existing.holder_id });
+      await executor('identifier_conflicts')
+        .insert({
+          identifier: alias.identifier, kind: alias.kind, claimed_holder_id: alias.holderId, existing_holder_id: existing.holder_id, source: alias.source,
+          licence_id: alias.licenceId, claimed_by: alias.addedBy, reason: alias.reason, at: alias.addedAt,
+        })
+        .onConflict(['identifier', 'claimed_holder_id'])
+        .ignore();
+    }
   }
   return { added, conflicts };
 }

@@ -2,7 +2,6 @@
 import type { Knex } from 'knex';
 import type { Database } from '../db/database.ts';
 import { isoTime } from '../db/database.ts';
-import { GroupCommit } from '../db/group-commit.ts';
 import { addAliasesIn } from '../holders/holder-identifier-store.ts';
 import { appendLeaves, enqueueLedgerStatus } from '../log/log-store.ts';
 import type { Licence, LicenceQuery, LicenceStatus, LicenceStore, NewLicenceRecord, StatusEvent, WriteEffects } from './licence-types.ts';
@@ -110,15 +109,6 @@ function eventFromRow(r: EventRow): StatusEvent {
   return { licenceId: r.licence_id, action: r.action, fromStatus: r.from_status, toStatus: r.to_status, reason: r.reason, actor: r.actor, at: isoTime(r.at) };
 }
 
-/**
- * A refusal caused by what was written (SQLSTATE class 23, integrity constraint violation, or 22, data
- * exception), not by the database being unavailable.
- */
-function isRecordsFault(error: unknown): boolean {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && (code.startsWith('23') || code.startsWith('22'));
-}
-
 function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: string }).code === '23505';
 }
@@ -128,25 +118,13 @@ export function createLicenceStore(db: Database): LicenceStore {
     await appendLeaves(trx, effects.log);
     await enqueueLedgerStatus(trx, effects.ledger);
   };
-  /** New licences in one transaction: a fixed number of statements however many there are. */
-  const insertRecords = async (trx: Knex.Transaction, records: NewLicenceRecord[]) => {
-    await trx('licences').insert(records.map(toRow));
-    await trx('licence_status_events').insert(records.map((r) => eventRow(r.event)));
-    await applyEffects(trx, { log: records.flatMap((r) => r.effects.log), ledger: records.flatMap((r) => r.effects.ledger) });
+  const insertRecord = async (trx: Knex.Transaction, record: NewLicenceRecord) => {
+    await trx('licences').insert(toRow(record));
+    await trx('licence_status_events').insert(eventRow(record.event));
+    await applyEffects(trx, record.effects);
     // An identifier another holder already has is reported as a conflict, and the licence is issued anyway.
-    const aliases = records.flatMap((r) => r.aliases ?? []);
-    if (aliases.length > 0) await addAliasesIn(trx, aliases);
+    if (record.aliases?.length) await addAliasesIn(trx, record.aliases);
   };
-  /**
-   * Issuances arriving while others are being written are written together (group commit, up to 32 in one
-   * transaction): measured, most of the service's own CPU per licence beyond render + sign was the round
-   * trips of its ten statements (the kernel's loopback work inside each socket write) and knex building them.
-   * A batch refused for one record (its Idempotency-Key taken meanwhile) is written again record by record.
-   */
-  const issuances = new GroupCommit<NewLicenceRecord, undefined>(async (records) => {
-    await db.transaction((trx) => insertRecords(trx, records));
-    return records.map(() => undefined);
-  }, { maxBatch: 32, retryAlone: isRecordsFault });
 
   const verificationCodeSha256 = async (id: string) => {
     const row = await db<LicenceRow>('licences').where({ id }).first('verification_code_sha256');
@@ -183,7 +161,7 @@ export function createLicenceStore(db: Database): LicenceStore {
 
     async insert(record) {
       try {
-        await issuances.submit(record);
+        await db.transaction((trx) => insertRecord(trx, record));
       } catch (error) {
         if (isUniqueViolation(error)) throw new LicenceStoreConflict(`licence ${record.licence.id} conflicts with an existing record`);
         throw error;
@@ -240,7 +218,7 @@ export function createLicenceStore(db: Database): LicenceStore {
           await trx<LicenceRow>('licences').where({ id: previousId }).update({ status: 'superseded' });
           await trx('licence_status_events').insert(eventRow({ ...supersedeEvent, fromStatus: row.status }));
           await applyEffects(trx, supersedeEffects);
-          await insertRecords(trx, [successor]);
+          await insertRecord(trx, successor);
           return { changed: true, licence: successor.licence };
         });
       } catch (error) {

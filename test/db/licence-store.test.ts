@@ -122,48 +122,6 @@ for (const engine of TEST_ENGINES) {
       verifyConsistency(before, size, await logs.consistencyProof(LOG, before, size), oldRoot, root);
     });
 
-    it('writes issuances that arrive together in shared transactions; one whose key is taken fails alone', async () => {
-      const store = createLicenceStore(t.db);
-      await store.insert(licenceRecord('GC.111101050000100149.0000000001.01.X', {}, 'group-key'));
-      let transactions = 0;
-      const countBegin = (q: { sql: string }) => { if (/^begin/i.test(q.sql.trim())) transactions += 1; };
-      t.db.on('query', countBegin);
-      const ids = Array.from({ length: 20 }, (_, i) => `GC.111101050000100149.00000001${String(i).padStart(2, '0')}.01.X`);
-      let outcomes: Array<PromiseSettledResult<void>>;
-      try {
-        // The eighth carries the key the first licence already has: only it may fail.
-        outcomes = await Promise.allSettled(ids.map((id, i) => store.insert(licenceRecord(id, {}, i === 7 ? 'group-key' : `group-key-${i}`))));
-      } finally {
-        t.db.off('query', countBegin);
-      }
-      expect(outcomes.map((o) => o.status)).to.deep.equal(ids.map((_, i) => (i === 7 ? 'rejected' : 'fulfilled')));
-      expect((outcomes[7] as PromiseRejectedResult).reason).to.be.instanceOf(LicenceStoreConflict);
-      // Grouped: the first write alone, the rest together, then (after the refusal) each again alone.
-      expect(transactions).to.be.lessThan(20 + 3);
-      for (const [i, id] of ids.entries()) {
-        expect((await store.get(id))?.id ?? null, id).to.equal(i === 7 ? null : id);
-        expect(await leavesAbout(t.db, id)).to.deep.equal(i === 7 ? [] : ['licence.issued']);
-      }
-      const { KnexLogStore } = await import('../../src/log/log-store.ts');
-      const logs = new KnexLogStore(t.db);
-      const size = await logs.size(LOG);
-      expect((await logs.leaves(LOG, 0, size)).map((l) => l.index)).to.deep.equal(Array.from({ length: size }, (_, i) => i));
-    });
-
-    it('groups concurrent issuances without a refusal into fewer transactions than licences', async () => {
-      const store = createLicenceStore(t.db);
-      let transactions = 0;
-      const countBegin = (q: { sql: string }) => { if (/^begin/i.test(q.sql.trim())) transactions += 1; };
-      t.db.on('query', countBegin);
-      try {
-        await Promise.all(Array.from({ length: 20 }, (_, i) => store.insert(licenceRecord(`GD.111101050000100149.00000002${String(i).padStart(2, '0')}.01.X`))));
-      } finally {
-        t.db.off('query', countBegin);
-      }
-      expect(transactions).to.be.within(1, 3);
-      for (let i = 0; i < 20; i++) expect(await leavesAbout(t.db, `GD.111101050000100149.00000002${String(i).padStart(2, '0')}.01.X`)).to.deep.equal(['licence.issued']);
-    });
-
     it('appends batches of any size at any tree size with the same roots as one leaf at a time', async () => {
       const { appendLeaves, KnexLogStore } = await import('../../src/log/log-store.ts');
       const { rootFromLeafHashes, hashLeaf } = await import('../../src/proofs/merkle.ts');
