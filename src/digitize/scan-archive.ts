@@ -13,10 +13,9 @@
  */
 import type { Readable } from 'node:stream';
 import path from 'node:path';
-import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import type { ChunkedObject } from './chunked-objects.ts';
-import { decodeScan, MAX_SCAN_BYTES, ScanError } from './scan-reader.ts';
+import { crc32, decodeScan, MAX_SCAN_BYTES, ScanError } from './scan-reader.ts';
 import type { ScanSource } from './scan-reader.ts';
 
 export class ScanArchiveError extends Error {

@@ -14,6 +14,7 @@ import { sha256Hex } from '../hashing/sha256.ts';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { PDFDocument } from 'pdf-lib';
 import sharp from 'sharp';
 
@@ -201,21 +202,12 @@ function lastIndexOfEoi(b: Uint8Array): number {
   return -1;
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32 (ISO 3309) as used by PNG. */
+/**
+ * CRC-32 (ISO 3309, as PNG chunks and zip entries use it) of `b[start, end)`: node's own (zlib's, native),
+ * for every CRC the service checks.
+ */
 export function crc32(b: Uint8Array, start = 0, end = b.length): number {
-  let c = 0xffffffff;
-  for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return zlibCrc32(b.subarray(start, end)) >>> 0;
 }
 
 /** Checks PNG chunk structure and CRCs; returns the IHDR size. */
