@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
-import zlib from 'node:zlib';
 import { expect } from 'chai';
 import { openChunked, putChunked } from '../../src/digitize/chunked-objects.ts';
 import { openScanArchive, scansInArchive } from '../../src/digitize/scan-archive.ts';
@@ -11,53 +10,11 @@ import { createLocalDirectoryStore } from '../../src/storage/local-directory-sto
 import type { ObjectStore } from '../../src/storage/object-store.ts';
 import { makeJpeg } from './messy-manifest-generator.ts';
 import { tempDir } from './helpers.ts';
+import { zipFiles } from '../support/zip.ts';
+import type { ZipFile } from '../support/zip.ts';
 
-/**
- * A zip (APPNOTE.TXT §4.3) of stored or deflated entries, with an extra field in each local header that the
- * central directory does not have (as some zip tools write), so a reader must take the local header's lengths.
- */
-function zip(files: Array<{ name: string; bytes: Uint8Array; deflate?: boolean }>): Buffer {
-  const chunks: Buffer[] = [];
-  const central: Buffer[] = [];
-  let offset = 0;
-  for (const file of files) {
-    const name = Buffer.from(file.name, 'utf8');
-    const data = file.deflate ? zlib.deflateRawSync(file.bytes) : Buffer.from(file.bytes);
-    const extra = Buffer.from([0xca, 0xfe, 4, 0, 1, 2, 3, 4]);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6);
-    local.writeUInt16LE(file.deflate ? 8 : 0, 8);
-    local.writeUInt32LE(zlib.crc32(file.bytes), 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(file.bytes.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(extra.length, 28);
-    chunks.push(local, name, extra, data);
-    const entry = Buffer.alloc(46);
-    entry.writeUInt32LE(0x02014b50, 0);
-    entry.writeUInt16LE(20, 4);
-    entry.writeUInt16LE(20, 6);
-    entry.writeUInt16LE(0x0800, 8);
-    entry.writeUInt16LE(file.deflate ? 8 : 0, 10);
-    entry.writeUInt32LE(zlib.crc32(file.bytes), 16);
-    entry.writeUInt32LE(data.length, 20);
-    entry.writeUInt32LE(file.bytes.length, 24);
-    entry.writeUInt16LE(name.length, 28);
-    entry.writeUInt32LE(offset, 42);
-    central.push(entry, name);
-    offset += 30 + name.length + extra.length + data.length;
-  }
-  const centralBytes = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(files.length, 8);
-  end.writeUInt16LE(files.length, 10);
-  end.writeUInt32LE(centralBytes.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...chunks, centralBytes, end]);
-}
+/** Each local header carries an extra field the central directory does not have, as some zip tools write. */
+const zip = (files: ZipFile[]) => zipFiles(files, { localExtra: Uint8Array.from([0xca, 0xfe, 4, 0, 1, 2, 3, 4]) });
 
 describe('digitize: scans read straight out of a zip in the object store', () => {
   const dir = tempDir('scan-archive');
