@@ -60,6 +60,7 @@ import { createS3ObjectStore } from '../src/storage/s3-object-store.ts';
 import { departmentToken, freePort, ServiceProcess, sleep } from '../test/support/service-process.ts';
 import { DEPARTMENTS } from '../test/support/test-vault.ts';
 import { zipStore } from '../test/support/zip.ts';
+import { cpuMsOfEveryProcess } from './process-cpu.ts';
 import { generateIssuerCa, issueDepartmentSigningCert } from '../src/pki/dev-pki.ts';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -342,25 +343,7 @@ function runChild(manifest: string, scansDir: string, workers: number, rows: num
 // --- issue 19: one job shared by 1, 2 and 3 service processes on PostgreSQL + S3 ----------------------
 
 type CpuGroups = { services: number; postgres: number; ceph: number; other: number };
-type PidCpu = Map<number, { comm: string; ms: number }>;
-
-/** CPU ms so far of every process on the machine (utime + stime, all threads), by pid. */
-function cpuByPid(): PidCpu {
-  const byPid: PidCpu = new Map();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    byPid.set(Number(entry), { comm, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 }); // USER_HZ 100
-  }
-  return byPid;
-}
+type PidCpu = ReturnType<typeof cpuMsOfEveryProcess>;
 
 /**
  * CPU ms between two samples by group: the given service pids; PostgreSQL (the server's own processes and
@@ -451,7 +434,7 @@ async function sharedJobRun(opts: { setup: DigitizeSetup; processes: number; row
     form.set('scans', new Blob([Buffer.from(opts.scansZip)]), 'scans.zip');
     const loadBefore = load();
     const pids = services.map((s) => s.pid);
-    const p0 = cpuByPid();
+    const p0 = cpuMsOfEveryProcess();
     const m0 = machineBusyMs();
     const i0 = machineInterruptMs();
     const b0 = process.cpuUsage();
@@ -469,7 +452,7 @@ async function sharedJobRun(opts: { setup: DigitizeSetup; processes: number; row
     const machineCpuMs = machineBusyMs() - m0;
     const interruptCpuMs = machineInterruptMs() - i0;
     const b = process.cpuUsage(b0);
-    const groups = cpuGroups(p0, cpuByPid(), pids, await foreignPostgresBackends(db ? new URL(db.url!).pathname.slice(1) : null));
+    const groups = cpuGroups(p0, cpuMsOfEveryProcess(), pids, await foreignPostgresBackends(db ? new URL(db.url!).pathname.slice(1) : null));
     if (job.state !== 'done') throw new Error(`job ${job.state}: ${job.error}`);
     let documents: number;
     let bytesPerPdf: number;

@@ -14,6 +14,7 @@ import { accessRecordingBench } from './access-recording.ts';
 import { median } from './statistics.ts';
 import { departmentToken, serviceNodeArguments } from '../test/support/service-process.ts';
 import { DEPARTMENTS, HOLDERS } from '../test/support/test-vault.ts';
+import { cpuMsByName, cpuMsByNameSince, processCpuMs } from './process-cpu.ts';
 
 const SECONDS = Number(process.env.BENCH_EXCHANGE_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_EXCHANGE_ROUNDS ?? 3);
@@ -56,36 +57,6 @@ async function json(url: string, init: RequestInit) {
   return body as any;
 }
 
-/** CPU milliseconds a process has used so far (utime + stime from /proc; clock ticks are 1/100 s on Linux). */
-function processCpuMs(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-/** CPU milliseconds each PostgreSQL server process on this machine has used so far, by pid. */
-function databaseCpuMs(): Map<number, number> {
-  const byPid = new Map<number, number>();
-  for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number)) {
-    try {
-      if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') byPid.set(pid, processCpuMs(pid));
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return byPid;
-}
-
-/**
- * PostgreSQL's CPU between two readings: a backend that started meanwhile counts in full; one that ended
- * meanwhile is lost (so this can only undercount), never subtracted.
- */
-function databaseCpuMsSince(before: Map<number, number>): number {
-  let total = 0;
-  for (const [pid, ms] of databaseCpuMs()) total += ms - (before.get(pid) ?? 0);
-  return total;
-}
-
 /** CPU milliseconds this process (the load generator, autocannon) has used so far. */
 function loadGeneratorCpuMs(): number {
   const usage = process.cpuUsage();
@@ -101,13 +72,13 @@ async function load(url: string, connections: number, server: ChildProcess, opts
   // window is the steady state.
   if (warmUp) await autocannon({ url, connections, amount: Math.max(3000, connections * 10), ...opts });
   const cpu0 = processCpuMs(server.pid!);
-  const database0 = databaseCpuMs();
+  const database0 = cpuMsByName(['postgres']);
   const generator0 = loadGeneratorCpuMs();
   const r = await autocannon({ url, connections, duration: SECONDS, ...opts });
   const perRequest = (ms: number) => +(ms / Math.max(1, r.requests.total)).toFixed(3);
   return {
     connections, requestsPerSecond: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99,
-    serverCpuMsPerRequest: perRequest(processCpuMs(server.pid!) - cpu0), databaseCpuMsPerRequest: perRequest(databaseCpuMsSince(database0)),
+    serverCpuMsPerRequest: perRequest(processCpuMs(server.pid!) - cpu0), databaseCpuMsPerRequest: perRequest(cpuMsByNameSince(['postgres'], database0)),
     loadGeneratorCpuMsPerRequest: perRequest(loadGeneratorCpuMs() - generator0), non2xx: r.non2xx, errors: r.errors,
   };
 }

@@ -22,6 +22,20 @@ function cpuMsOfStat(stat: string): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
+/** Every process on the machine: its name (the stat line's comm) and its CPU milliseconds so far, by pid. */
+export function cpuMsOfEveryProcess(): Map<number, { comm: string; ms: number }> {
+  const byPid = new Map<number, { comm: string; ms: number }>();
+  for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      byPid.set(pid, { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ms: cpuMsOfStat(stat) });
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return byPid;
+}
+
 /**
  * CPU milliseconds so far of every process whose name (/proc/<pid>/comm) is one of `names`, by pid; with
  * `cmdlineIncludes`, only those whose command line contains it (one Ceph cluster's daemons by their
