@@ -39,7 +39,7 @@ import { loadS3TestConfig, S3_STATE_DIR_DEFAULT } from '../test/support/s3-test-
 import type { S3Cfg } from '../test/support/s3-test-config.ts';
 import { departmentToken, freePort, serviceNodeArguments, ServiceProcess } from '../test/support/service-process.ts';
 import { businessLicenceRequest, DEPARTMENTS } from '../test/support/test-vault.ts';
-import { cpuMsByName, cpuMsByNameSince, processCpuMs, threadCpuMs, threadsCpuMs } from './process-cpu.ts';
+import { cpuMsByName, cpuMsByNameSince, ownCpuMsSince, processCpuMs, threadCpuMs, threadsCpuMs } from './process-cpu.ts';
 
 const PHASE_N = Number(process.env.BENCH_PHASE_N ?? 300);
 const API_SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
@@ -64,11 +64,6 @@ const OBJECT_STORE_PROCESSES = ['radosgw', 'ceph-osd', 'ceph-mon'];
 // Replicas and probes agree on this URL; the service's QR codes point at it.
 const PUBLIC_BASE_URL = 'http://vault.bench';
 
-function cpuMs(since: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(since);
-  return (d.user + d.system) / 1000;
-}
-
 /** Phase by phase in this process: render, sign, store, record (PostgreSQL's and the gateway's CPU not included). */
 async function phaseCosts(label: string, db: Database, objects: ObjectStore) {
   const fonts = loadFontChain(DEFAULT_FONT_PATHS);
@@ -81,14 +76,14 @@ async function phaseCosts(label: string, db: Database, objects: ObjectStore) {
     const id = `BL.${DEPARTMENTS.market}.${String(1_000_000 + i).padStart(10, '0')}.01.X`;
     let c = process.cpuUsage();
     const unsigned = await renderLicencePdf(sampleLicenceInput({ licenceId: id }), fonts);
-    if (measure) totals.render += cpuMs(c);
+    if (measure) totals.render += ownCpuMsSince(c);
     c = process.cpuUsage();
     const pdf = await signPdfPades(unsigned, signer, { signingTime: new Date() });
-    if (measure) totals.sign += cpuMs(c);
+    if (measure) totals.sign += ownCpuMsSince(c);
     const sha = crypto.createHash('sha256').update(pdf).digest('hex');
     c = process.cpuUsage();
     await objects.put(`bench/${label}/${sha}.pdf`, pdf, 'application/pdf');
-    if (measure) totals.store += cpuMs(c);
+    if (measure) totals.store += ownCpuMsSince(c);
     c = process.cpuUsage();
     await store.insert({
       licence: {
@@ -102,13 +97,13 @@ async function phaseCosts(label: string, db: Database, objects: ObjectStore) {
       effects: { log: [{ origin: 'bench.local/log', subject: id, leaf: { kind: 'licence.issued', licenceId: id, documentSha256: sha } }], ledger: [{ origin: 'bench.local/log', licenceId: id, status: 'active', reasonSha256: 'd'.repeat(64), changedAt: new Date().toISOString() }] },
       event: { licenceId: id, action: 'issue', fromStatus: null, toStatus: 'active', reason: 'bench', actor: DEPARTMENTS.market, at: new Date().toISOString() },
     });
-    if (measure) totals.record += cpuMs(c);
+    if (measure) totals.record += ownCpuMsSince(c);
   };
   for (let i = 0; i < 30; i++) await run(i, false);
   for (let i = 30; i < 30 + PHASE_N; i++) await run(i, true);
   const c = process.cpuUsage();
   for (let i = 0; i < PHASE_N; i++) await renderSignedLicencePdf(sampleLicenceInput({ licenceId: `BL.${DEPARTMENTS.market}.${String(i).padStart(10, '0')}.01.X` }), fonts, signer, { signingTime: new Date() });
-  const onePass = cpuMs(c) / PHASE_N;
+  const onePass = ownCpuMsSince(c) / PHASE_N;
   const perLicence = Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, +(v / PHASE_N).toFixed(2)]));
   return { ...(perLicence as typeof totals), renderSignOnePass: +onePass.toFixed(2) };
 }
@@ -171,7 +166,7 @@ async function issueThroughApi(service: ServiceProcess, token: string, connectio
   const mainThreadMs = threadCpuMs(service.pid) - mainThread0;
   // The service's threads by CPU in the window (BENCH_ISSUANCE_THREADS=true): request thread first.
   const threads = [...threadsCpuMs(service.pid)].map(([tid, ms]) => ({ tid, ms: ms - (threads0.get(tid) ?? 0) })).filter((t) => t.ms > 0).sort((a, b) => (a.tid === service.pid ? -1 : b.tid === service.pid ? 1 : b.ms - a.ms));
-  const generatorMs = cpuMs(generator0);
+  const generatorMs = ownCpuMsSince(generator0);
   const databaseMs = cpuMsByNameSince(DATABASE_PROCESSES, database0, database);
   const objectStoreMs = cpuMsByNameSince(OBJECT_STORE_PROCESSES, objectStore0, objectStore);
   const ok = result['2xx'];

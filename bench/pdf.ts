@@ -25,6 +25,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makeScanJpeg } from './digitize.ts';
 import { DEFAULT_FONT_PATHS, loadFontChain } from '../src/pdf/fonts.ts';
 import { renderSignedLicencePdf } from '../src/pdf/render-licence.ts';
+import { ownCpuMsSince } from './process-cpu.ts';
 import { extractSignature } from '../src/pdf/pades.ts';
 import { sampleDigitizedLicenceInput, sampleLicenceInput } from '../src/pdf/sample-input.ts';
 import { generateIssuerCa, issueDepartmentSigningCert } from '../src/pki/dev-pki.ts';
@@ -74,11 +75,6 @@ function unsignedGap(pdf: Uint8Array): number {
   return (sig.byteRange[2]! - sig.byteRange[1]! - 2) / 2 - sig.cmsDer.length;
 }
 
-function cpuMs(since: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(since);
-  return (d.user + d.system) / 1000;
-}
-
 export async function pdfBench(results: Record<string, unknown>, options: { n?: number; baselineDir?: string } = {}): Promise<PdfBenchRow[]> {
   const n = options.n ?? Number(process.env.BENCH_PDF_N ?? 200);
   const baselineDir = options.baselineDir ?? process.env.BENCH_PDF_BASELINE;
@@ -124,7 +120,7 @@ export async function pdfBench(results: Record<string, unknown>, options: { n?: 
         const c0 = process.cpuUsage();
         for (let i = 0; i < perRound; i++) await v.render(inputFor(k), signer, signingTime);
         const key = `${v.name}|${k}`;
-        cpu.set(key, (cpu.get(key) ?? 0) + cpuMs(c0));
+        cpu.set(key, (cpu.get(key) ?? 0) + ownCpuMsSince(c0));
         count.set(key, (count.get(key) ?? 0) + perRound);
       }
     }

@@ -1,5 +1,11 @@
-/** CPU time of other processes on this machine, read from /proc (Linux), for the bench sections. */
+/** CPU time of this process and of others on this machine (read from /proc, Linux), for the bench sections. */
 import fs from 'node:fs';
+
+/** CPU milliseconds this process (every thread) has used since `since` (a `process.cpuUsage()` reading). */
+export function ownCpuMsSince(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1000;
+}
 
 /** Clock ticks per second of /proc's utime and stime (USER_HZ: 100 on Linux, whatever the kernel's HZ). */
 const TICKS_PER_SECOND = 100;

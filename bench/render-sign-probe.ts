@@ -13,14 +13,10 @@ import { renderSignedLicencePdf } from '../src/pdf/render-licence.ts';
 import { createRenderPool } from '../src/pdf/render-pool.ts';
 import { sampleLicenceInput } from '../src/pdf/sample-input.ts';
 import { generateIssuerCa, issueDepartmentSigningCert } from '../src/pki/dev-pki.ts';
+import { ownCpuMsSince } from './process-cpu.ts';
 
 const N = Number(process.env.BENCH_PROBE_N ?? 300);
 const WORKERS = Number(process.env.BENCH_PROBE_WORKERS ?? 2);
-
-function cpuMs(since: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(since);
-  return (d.user + d.system) / 1000;
-}
 
 const ca = await generateIssuerCa({ commonName: 'Bench CA', organization: 'Bench' });
 const signer = await issueDepartmentSigningCert(ca, { commonName: 'Bench Signer', organization: 'Bench', departmentCode: '111101050000100149' });
@@ -35,7 +31,7 @@ const options = () => ({ signingTime: new Date(), reason: 'E-licence issued', lo
 for (let i = 0; i < 50; i++) await renderSignedLicencePdf(input(), fonts, signer, options());
 let c = process.cpuUsage();
 for (let i = 0; i < N; i++) await renderSignedLicencePdf(input(), fonts, signer, options());
-const mainThreadMs = cpuMs(c) / N;
+const mainThreadMs = ownCpuMsSince(c) / N;
 
 let poolMs: number | null = null;
 if (WORKERS > 0) {
@@ -51,7 +47,7 @@ if (WORKERS > 0) {
   await run(50 * WORKERS);
   c = process.cpuUsage();
   await run(N);
-  poolMs = cpuMs(c) / N;
+  poolMs = ownCpuMsSince(c) / N;
   await pool.close();
 }
 process.stdout.write(`${JSON.stringify({ n: N, mainThreadMs: +mainThreadMs.toFixed(3), poolMs: poolMs === null ? null : +poolMs.toFixed(3), workers: WORKERS })}\n`);
